@@ -1,0 +1,73 @@
+# jamstat — every target does its own set-up (venv from the lock, repo-local Airflow home).
+# The two commands a newcomer needs: `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV_VERSION := 0.13.9
+
+# Repo-local, git-ignored runtime state. Nothing here is a secret.
+export AIRFLOW_HOME := $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export AIRFLOW__CORE__PARALLELISM := 4
+export AIRFLOW__CORE__DAGBAG_IMPORT_TIMEOUT := 30
+export AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL := 30
+export AIRFLOW__CORE__MAX_ACTIVE_RUNS_PER_DAG := 1
+export DO_NOT_TRACK := 1
+export SODA_CORE_TELEMETRY_ENABLED := false
+export GX_ANALYTICS_ENABLED := false
+export PYTHONPATH := $(CURDIR)
+
+INSTALLED := $(VENV)/.installed
+AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
+
+.PHONY: help install run test test-fast up down bench lock clean
+
+help: ## list targets
+	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(INSTALLED): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "jamstat needs Python 3.11; set PYTHON=/path/to/python3.11")'
+	@echo "==> creating $(VENV) and syncing requirements.lock (first time: about a minute)"
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
+	@$(BIN)/uv pip sync -q -p $(BIN)/python requirements.lock
+	@$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
+	@touch $@
+
+install: $(INSTALLED) ## create .venv from the lock file
+
+$(AIRFLOW_READY): $(INSTALLED)
+	@echo "==> initialising Airflow metadata DB in $(AIRFLOW_HOME) (SQLite)"
+	@mkdir -p $(AIRFLOW_HOME)
+	@$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -30 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
+	@$(BIN)/python -m ingest.airflow_setup
+	@touch $@
+
+run: $(AIRFLOW_READY) ## run the whole pipeline once as real Airflow DAG runs (JAMSTAT_MODE=auto|live|replay)
+	@$(BIN)/python -m ingest.runner
+
+test: $(AIRFLOW_READY) ## the whole test suite (what CI runs)
+	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-fast: $(INSTALLED) ## unit tests only (no Airflow or dbt runs)
+	@$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+up: $(AIRFLOW_READY) ## start the Airflow UI (airflow standalone) in the background
+	@$(BIN)/python -m ingest.standalone up
+
+down: ## stop exactly the processes `make up` started
+	@$(BIN)/python -m ingest.standalone down
+
+bench: $(AIRFLOW_READY) ## benchmarks; figures go to bench/results/latest.json
+	@$(BIN)/python -m bench
+
+lock: ## re-resolve requirements.in into requirements.lock (needs PyPI)
+	@test -x $(BIN)/uv || ($(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q uv==$(UV_VERSION))
+	$(BIN)/uv pip compile -p 3.11 --exclude-newer 2026-11-26T00:00:00Z requirements.in -o requirements.lock
+
+clean: ## remove runtime state (data, warehouse, Airflow home); keeps .venv
+	rm -rf data warehouse $(AIRFLOW_HOME) dbt_project/target dbt_project/logs logs

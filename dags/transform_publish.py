@@ -1,0 +1,82 @@
+"""
+### transform_publish — write, audit, publish
+
+Write-audit-publish on the DuckDB warehouse:
+
+1. **build_candidate** — a fresh private `warehouse/work/candidate.duckdb` loaded with every committed raw
+   batch, then one `dbt build` (staging → intermediate → marts, with dbt tests at severity error).
+2. **Gates**, all against the candidate, read-only: source freshness, Great Expectations suites
+   (`expectations/gx`), Soda contracts (`expectations/soda`). A gate that cannot run fails like a gate that
+   finds bad data.
+3. **publish** — only when *every* gate succeeded (`all_success`): atomic swap into `warehouse/jamstat.duckdb`,
+   Parquet exports, the `marts.publications` audit row and a quality report. Emits `jamstat_published`.
+4. **quarantine** — only when something failed: candidate and results kept in `warehouse/quarantine/<run_id>/`;
+   the published warehouse is untouched.
+
+Triggered by any raw-source Asset; `make run` runs it once after the ingest DAGs.
+"""
+from airflow.sdk import dag, get_current_context, task
+
+from ingest import dag_config as cfg
+
+
+def _run_id() -> str:
+    return get_current_context()["run_id"]
+
+
+@dag(
+    dag_id="transform_publish",
+    schedule=(cfg.RAW_ASSETS["kolada"] | cfg.RAW_ASSETS["scb"] | cfg.RAW_ASSETS["files"]),
+    start_date=cfg.START_DATE,
+    catchup=False,
+    max_active_runs=1,
+    tags=[*cfg.TAGS, "transform", "publish"],
+    default_args=cfg.default_args(retries=0),  # a failed gate does not get better by retrying
+    doc_md=__doc__,
+)
+def transform_publish():
+    @task(pool=cfg.POOL_DUCKDB_WRITER)
+    def build_candidate() -> dict:
+        from ingest import tasks
+
+        return tasks.build_candidate(_run_id())
+
+    @task
+    def gate_freshness() -> dict:
+        from ingest import tasks
+
+        return tasks.gate("freshness", _run_id())
+
+    @task
+    def gate_great_expectations() -> dict:
+        from ingest import tasks
+
+        return tasks.gate("great_expectations", _run_id())
+
+    @task
+    def gate_soda() -> dict:
+        from ingest import tasks
+
+        return tasks.gate("soda", _run_id())
+
+    @task(pool=cfg.POOL_DUCKDB_WRITER, trigger_rule="all_success", outlets=[cfg.PUBLISHED])
+    def publish() -> dict:
+        from ingest import tasks
+
+        return tasks.publish(_run_id())
+
+    @task(trigger_rule="one_failed")
+    def quarantine() -> dict:
+        from ingest import tasks
+
+        return tasks.quarantine(_run_id())
+
+    built = build_candidate()
+    gates = [gate_freshness(), gate_great_expectations(), gate_soda()]
+    built >> gates
+    published = publish()
+    gates >> published
+    [built, *gates] >> quarantine()
+
+
+transform_publish()
