@@ -44,7 +44,7 @@ class Settings:
     notify_webhook: str | None
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         mode = os.environ.get("JAMSTAT_MODE", "auto").lower()
         if mode not in MODES:
             raise ValueError(f"JAMSTAT_MODE={mode!r} is not one of {MODES}; set it to live, replay or auto.")
