@@ -71,7 +71,7 @@ def test_ingest_dags(dagbag, dag_id):
     fetch = dag.get_task("fetch")
     assert fetch.retries >= 2
     assert fetch.pool == f"{dag_id.split('_')[1]}_api"
-    assert type(fetch).__name__ == "MappedOperator", "one mapped task per KPI / table"
+    assert type(fetch).__name__.endswith("MappedOperator"), "one mapped task per KPI / table"
     assert dag.get_task("record").outlets, "ingest DAGs announce new raw data as an Asset"
     assert dag.timetable.summary  # scheduled, not manual-only
 
