@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`). Not tests: they report numbers and ratios into bench/results/latest.json."""
