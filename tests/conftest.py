@@ -43,8 +43,7 @@ def airflow_db_template() -> Path:
     return _ensure_airflow_db()
 
 
-@pytest.fixture
-def pipeline_env(tmp_path_factory, airflow_db_template) -> dict:
+def make_pipeline_env(tmp_path_factory, airflow_db_template) -> dict:
     """Environment for a real pipeline run in isolation: own Airflow home, data dir and warehouse dir."""
     root = tmp_path_factory.mktemp("pipeline")
     home = root / "airflow"
@@ -59,3 +58,8 @@ def pipeline_env(tmp_path_factory, airflow_db_template) -> dict:
     }
     env.pop("JAMSTAT_REPLAY_URL", None)
     return env
+
+
+@pytest.fixture
+def pipeline_env(tmp_path_factory, airflow_db_template) -> dict:
+    return make_pipeline_env(tmp_path_factory, airflow_db_template)

@@ -1,0 +1,119 @@
+"""End to end through Airflow: `make run`'s runner in replay mode (real HTTP to the local replay server, real
+DAG runs, real dbt build, real gates), then a known-bad candidate that must not be published."""
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO, make_pipeline_env
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory, airflow_db_template):
+    return make_pipeline_env(tmp_path_factory, airflow_db_template)
+
+
+def published(env) -> Path:
+    return Path(env["JAMSTAT_WAREHOUSE_DIR"]) / "jamstat.duckdb"
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def run(cmd, env, timeout=600):
+    return subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+
+
+def test_make_run_publishes_real_values(env):
+    result = run([sys.executable, "-m", "ingest.runner"], env)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "SOURCE MODE: REPLAY" in result.stdout
+    assert "published a new warehouse" in result.stdout
+    assert "marts.fct_indicator_value" in result.stdout  # rows per mart are printed
+
+    with duckdb.connect(str(published(env)), read_only=True) as con:
+        values = dict(con.execute("""
+            select f.sex, f.value from marts.fct_indicator_value f
+            join marts.dim_indicator i using (indicator_id)
+            where i.source_ref = 'N21704' and f.area_code = '0180' and f.period = '2023'""").fetchall())
+        assert values == {"K": 25.688929, "M": 15.778849, "T": 21.88749}
+        modes = json.loads(con.execute("select source_modes from marts.publications").fetchone()[0])
+        assert modes == ["replay"]
+        # Only marts are published: nothing raw, staging or intermediate is visible to readers.
+        schemas = {r[0] for r in con.execute("select distinct schema_name from duckdb_tables()").fetchall()}
+        assert schemas == {"marts"}
+
+
+def test_fact_rows_trace_back_to_raw_payloads(env):
+    data = Path(env["JAMSTAT_DATA_DIR"])
+    with duckdb.connect(str(published(env)), read_only=True) as con:
+        batch_ids = {r[0] for r in con.execute("select distinct batch_id from marts.fct_indicator_value").fetchall()}
+    assert batch_ids and None not in batch_ids
+    for batch_id in batch_ids:
+        manifests = list(data.glob(f"batches/*/{batch_id}.json"))
+        assert len(manifests) == 1, batch_id
+        manifest = json.loads(manifests[0].read_text())
+        assert manifest["mode"] == "replay" and manifest["responses"]
+        for response in manifest["responses"]:
+            raw = Path(response["path"])
+            raw = raw if raw.is_absolute() else data / raw
+            assert raw.exists(), response
+            assert sha256(raw) == response["sha256"]
+            assert response["url"].startswith("http://127.0.0.1:")
+
+
+def _write_synthetic_batch(env, value: float) -> Path:
+    """SYNTHETIC fault-test batch: one Kolada row for N21704 with an impossible percent. Never real data."""
+    folder = Path(env["JAMSTAT_DATA_DIR"]) / "batches" / "kolada"
+    batch_id = "synthetic-fault-percent-over-100"
+    now = datetime.utcnow().isoformat()
+    (folder / f"{batch_id}.json").write_text(json.dumps({
+        "batch_id": batch_id, "source": "kolada", "unit": "SYNTHETIC fault test", "source_refs": ["N21704"],
+        "mode": "replay", "run_id": "synthetic", "fetched_at": now, "row_count": 1, "responses": [],
+        "notes": ["SYNTHETIC: constructed by tests/e2e/test_pipeline.py to prove the gates block publication"]}))
+    parquet = folder / f"{batch_id}.parquet"
+    with duckdb.connect() as con:
+        con.execute(f"""copy (select 'kolada' as source, 'N21704' as source_ref, '0180' as area_code,
+            '2023' as period, 'K' as sex, {value}::double as value, null::varchar as status, '{{}}' as dims,
+            false as is_deleted, '{batch_id}' as batch_id, '{now}'::timestamp as fetched_at)
+            to '{parquet}' (format parquet)""")
+    return parquet
+
+
+def test_bad_candidate_is_not_published(env):
+    before = sha256(published(env))
+    bad = _write_synthetic_batch(env, 120.0)
+    result = run([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"], env)
+    assert result.returncode != 0, "a percent of 120 must fail the run"
+    assert sha256(published(env)) == before, "published file must be byte-for-byte unchanged"
+    quarantined = list((Path(env["JAMSTAT_WAREHOUSE_DIR"]) / "quarantine").glob("*/candidate.duckdb"))
+    assert len(quarantined) == 1
+    report = (quarantined[0].parent / "quality_report.md").read_text()
+    assert "FAIL" in report.upper()
+    bad.unlink()
+    bad.with_suffix(".json").unlink()
+
+
+def test_good_run_after_failure_publishes_while_a_reader_holds_the_old_file(env):
+    reader = duckdb.connect(str(published(env)), read_only=True)
+    old_runs = reader.execute("select count(*) from marts.publications").fetchone()[0]
+    old_rows = reader.execute("select count(*) from marts.fct_indicator_value").fetchone()[0]
+    result = run([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"], env)
+    assert result.returncode == 0, result.stdout[-3000:]
+    # The reader still sees its consistent snapshot (old inode) ...
+    assert reader.execute("select count(*) from marts.publications").fetchone()[0] == old_runs
+    assert reader.execute("select count(*) from marts.fct_indicator_value").fetchone()[0] == old_rows
+    reader.close()
+    # ... and a new reader sees the new publication.
+    with duckdb.connect(str(published(env)), read_only=True) as con:
+        assert con.execute("select count(*) from marts.publications").fetchone()[0] == old_runs + 1
