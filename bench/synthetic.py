@@ -1,0 +1,78 @@
+"""SYNTHETIC national-scale data for benchmarks only — generated in code, never published, labelled everywhere.
+
+Shape (issue "Star schema and marts", Performance): every ingestible catalog indicator × 290 municipalities
++ 21 counties + the country × 30 years × sexes (K, M, T for value-by-sex indicators; T for single-value
+KPIs). Values are random numbers in a plausible range for the unit, so the gates' range checks pass; they
+mean nothing. Every row carries batch_id 'SYNTHETIC-national-benchmark' and raw.batches says so.
+"""
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ingest.config import REPO_ROOT, Settings
+from ingest.contract import OBSERVATION_COLUMNS
+from ingest.warehouse import BATCH_COLUMNS
+
+BATCH_ID = "SYNTHETIC-national-benchmark"
+FIRST_YEAR, YEARS = 1996, 30
+SEEDS = REPO_ROOT / "dbt_project" / "seeds"
+
+# (low, high) per unit: keeps synthetic values inside the gates' plausibility ranges.
+UNIT_RANGES = {"percent": (0, 100), "count": (0, 1_000_000), "SEK": (100_000, 600_000), "days": (0, 150),
+               "index": (0, 100), "per_10k": (0, 500), "per_100k": (0, 2_000), "years": (70, 90),
+               "minutes_per_day": (0, 300), "none": (0, 100)}
+
+
+def generate(candidate: Path, seed: float = 0.42) -> dict:
+    """Write raw.observations + raw.batches of a fresh candidate file with synthetic national-scale data."""
+    import duckdb
+
+    candidate.parent.mkdir(parents=True, exist_ok=True)
+    candidate.unlink(missing_ok=True)
+    ranges = ", ".join(f"('{u}', {lo}, {hi})" for u, (lo, hi) in UNIT_RANGES.items())
+    obs_ddl = ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items())
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with duckdb.connect(str(candidate)) as con:
+        con.execute(f"SELECT setseed({seed})")
+        con.execute("CREATE SCHEMA raw")
+        con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")
+        con.execute(f"CREATE TABLE raw.batches ({', '.join(f'{c} {t}' for c, t in BATCH_COLUMNS.items())})")
+        con.execute(f"""
+            CREATE TEMP TABLE refs AS
+            SELECT c.source, trim(string_split(c.ingest_source_refs, ';')[1]) AS source_ref, c.unit, c.measure_type
+            FROM read_csv('{SEEDS / 'indicator_catalog.csv'}', all_varchar = true) c
+            WHERE c.source IN ('kolada', 'scb') AND coalesce(c.ingest_source_refs, '') <> ''""")
+        con.execute(f"""
+            CREATE TEMP TABLE areas AS
+            SELECT 'kolada' AS source, id AS area_code
+            FROM read_csv('{SEEDS / 'reference' / 'kolada_v3_municipality_from_rKolada_sysdata.csv'}', all_varchar = true)
+            UNION ALL SELECT 'scb', '00'
+            UNION ALL SELECT 'scb', county_code
+              FROM read_csv('{SEEDS / 'reference' / 'swedish-geodata_counties.csv'}', all_varchar = true)
+            UNION ALL SELECT 'scb', kommun_kod
+              FROM read_csv('{SEEDS / 'reference' / 'kommuner_290_crosschecked.csv'}', all_varchar = true)""")
+        con.execute(f"""
+            INSERT INTO raw.observations
+            SELECT r.source, r.source_ref, a.area_code, (y.year)::varchar AS period, s.sex,
+                   round(u.lo + random() * (u.hi - u.lo), 2) AS value, NULL AS status, '{{}}' AS dims,
+                   false AS is_deleted, '{BATCH_ID}' AS batch_id, TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' AS fetched_at
+            FROM refs r
+            JOIN areas a ON a.source = r.source
+            CROSS JOIN range({FIRST_YEAR}, {FIRST_YEAR + YEARS}) y(year)
+            JOIN (VALUES ('K'), ('M'), ('T')) s(sex) ON r.measure_type = 'value_by_sex' OR s.sex = 'T'
+            JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit""")
+        n = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
+        n_refs = con.execute("SELECT count(*) FROM refs").fetchone()[0]
+        con.execute("INSERT INTO raw.batches VALUES (?, 'kolada', ?, ?, 'synthetic', 'bench', ?, ?, '[]', ?)", [
+            BATCH_ID, "SYNTHETIC national-scale benchmark data (bench/synthetic.py)", json.dumps([]), now, n,
+            json.dumps(["SYNTHETIC: random values for benchmarking only; never published"])])
+    return {"rows": n, "indicators": n_refs, "years": YEARS, "candidate": str(candidate)}
+
+
+if __name__ == "__main__":
+    import sys
+
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Settings.from_env().warehouse_dir / "bench" / "national.duckdb"
+    print(generate(target))
