@@ -1,0 +1,44 @@
+-- Which observation series (source, source_ref) feed which catalog indicator, and under which rules.
+--   catalog:    the ref is listed in the catalog's ingest_source_refs (';'-separated; Kolada falls back to the
+--               KPI id in source_ref). Same source (a 'file' drop may carry fk/bra/other indicators).
+--               Extra dims: allowed only when the series has ONE dims combination (nothing to add up);
+--               several combinations without a declared rule stay unmapped ('undeclared_dims').
+--   series_map: seed indicator_series_map declares dims handling ('*' = sum over extra dims, flagged derived)
+--               and the month -> year roll-up rule; it overrides the catalog path for the same ref.
+with catalog as (
+    select indicator_id, source, ingest_source_refs
+    from {{ ref('stg_catalog__indicators') }}
+    where ingest_source_refs is not null
+),
+series_map as (
+    select * from {{ ref('stg_catalog__series_map') }}
+),
+observed as (
+    select source, source_ref, count(distinct dims_key) as n_dims_values, max(dims_key) as only_dims_key
+    from {{ ref('int_observations_harmonised') }}
+    group by source, source_ref
+)
+select
+    c.indicator_id,
+    o.source as obs_source,
+    o.source_ref as obs_source_ref,
+    case when o.n_dims_values = 1 then o.only_dims_key else '{}' end as dims_match,
+    cast('none' as {{ dbt.type_string() }}) as month_rollup,  -- no roll-up unless declared in the series map
+    cast('catalog' as {{ dbt.type_string() }}) as mapping_path
+from catalog as c
+inner join observed as o
+    on {{ dbt.concat(["';'", "replace(c.ingest_source_refs, ' ', '')", "';'"]) }}
+       like {{ dbt.concat(["'%;'", "o.source_ref", "';%'"]) }}
+   and (o.source = c.source or (o.source = 'file' and c.source in ('fk', 'bra', 'other')))
+where not exists (
+    select 1 from series_map as m where m.source = o.source and m.source_ref = o.source_ref
+)
+union all
+select
+    indicator_id,
+    source,
+    source_ref,
+    dims_match,
+    month_rollup,
+    'series_map'
+from series_map

@@ -1,0 +1,69 @@
+-- One value per indicator x area x native period x sex.
+-- * dims_match '*': counts are summed over the extra dimensions (declared in indicator_series_map); the sum is
+--   null if any part is null (a missing part is never read as 0) and the row is flagged derived.
+-- * Several source series may land on one key (an old municipal code next to the current one, or two refs
+--   for one indicator): the series reported under the current code wins, then the most recently fetched.
+with grouped as (
+    select
+        indicator_id,
+        area_code,
+        period,
+        period_granularity,
+        year,
+        month,
+        sex,
+        source,
+        source_ref,
+        source_area_code,
+        month_rollup,
+        mapping_path,
+        case when count(value) = count(*) then sum(value) end as value,
+        max(status)                                           as status,
+        max(batch_id)                                         as batch_id,
+        count(distinct batch_id)                              as n_batches,
+        max(fetched_at)                                       as fetched_at,
+        count(*)                                              as n_source_rows,
+        max(dims_match)                                       as dims_match
+    from {{ ref('int_observations_mapped') }}
+    group by
+        indicator_id, area_code, period, period_granularity, year, month, sex,
+        source, source_ref, source_area_code, month_rollup, mapping_path
+),
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by indicator_id, area_code, period, sex
+            order by case when source_area_code = area_code
+                            or (source = 'kolada' and source_area_code = {{ dbt.concat(["'00'", "area_code"]) }})
+                            or (source = 'kolada' and area_code = '00' and source_area_code = '0000')
+                          then 0 else 1 end,
+                     fetched_at desc, source_ref, source_area_code
+        ) as key_rank
+    from grouped
+)
+select
+    indicator_id,
+    area_code,
+    period,
+    period_granularity,
+    year,
+    month,
+    sex,
+    value,
+    status,
+    source,
+    source_ref,
+    source_area_code,
+    batch_id,
+    n_batches,
+    fetched_at,
+    n_source_rows,
+    month_rollup,
+    mapping_path,
+    (dims_match = '*' or n_source_rows > 1) as is_derived,
+    case when dims_match = '*'
+         then {{ dbt.concat(["'sum over extra dimensions of '", "cast(n_source_rows as " ~ dbt.type_string() ~ ")", "' source rows'"]) }}
+    end as derivation,
+    key_rank = 1 as is_preferred
+from ranked

@@ -1,0 +1,46 @@
+-- Current observations with harmonised keys: canonical area_code (Kolada '0000' -> '00', '00xx' -> 'xx';
+-- old municipal codes -> current code via the code-history seed), period parsed into year/month/granularity,
+-- sex checked against K/M/T. Validity flags drive int_observations_unmapped; nothing is dropped here.
+with obs as (
+    select
+        *,
+        case
+            when source = 'kolada' and source_area_code = '0000' then '00'
+            when source = 'kolada' and source_area_code like '00__' then substring(source_area_code, 3, 2)
+            else source_area_code
+        end as source_area_code_scb_style
+    from {{ ref('int_observations_deduplicated') }}
+),
+changes as (
+    select * from {{ ref('stg_reference__area_code_changes') }} where change_type = 'recoded'
+),
+areas as (
+    select area_code from {{ ref('int_areas_unified') }}
+),
+sexes as (
+    select sex from {{ ref('stg_reference__sexes') }}
+)
+select
+    obs.source,
+    obs.source_ref,
+    obs.source_area_code,
+    coalesce(changes.current_code, obs.source_area_code_scb_style) as area_code,
+    changes.current_code is not null                                 as is_recoded_area,
+    obs.period,
+    {{ jamstat_utils.period_granularity('obs.period') }}             as period_granularity,
+    {{ jamstat_utils.period_year('obs.period') }}                    as year,
+    {{ jamstat_utils.period_month('obs.period') }}                   as month,
+    obs.sex,
+    obs.value,
+    obs.status,
+    obs.dims,
+    obs.dims_key,
+    obs.batch_id,
+    obs.fetched_at,
+    obs.n_versions,
+    areas.area_code is not null                                      as is_known_area,
+    sexes.sex is not null                                            as is_known_sex
+from obs
+left join changes on changes.old_code = obs.source_area_code_scb_style
+left join areas on areas.area_code = coalesce(changes.current_code, obs.source_area_code_scb_style)
+left join sexes on sexes.sex = obs.sex

@@ -1,0 +1,42 @@
+-- Current observations that do NOT reach fct_indicator_value, with the reason. Never silently dropped:
+-- a warn-severity test (assert_no_unmapped_observations) reports them on every build.
+with h as (
+    select * from {{ ref('int_observations_harmonised') }}
+),
+series as (
+    select * from {{ ref('int_indicator_series_mapped') }}
+),
+known_refs as (
+    select distinct obs_source, obs_source_ref from series
+)
+select
+    h.source,
+    h.source_ref,
+    h.source_area_code,
+    h.area_code,
+    h.period,
+    h.sex,
+    h.dims,
+    h.value,
+    h.batch_id,
+    h.fetched_at,
+    case
+        when not h.is_known_sex then 'invalid_sex'
+        when h.period_granularity is null or (h.month is not null and h.month not between 1 and 12) then 'unparsed_period'
+        when k.obs_source_ref is null then 'no_catalog_indicator'
+        when not h.is_known_area then 'unknown_area'
+        else 'undeclared_dims'
+    end as unmapped_reason
+from h
+left join known_refs as k
+    on k.obs_source = h.source and k.obs_source_ref = h.source_ref
+where not exists (
+    select 1 from series as s
+    where s.obs_source = h.source
+      and s.obs_source_ref = h.source_ref
+      and (s.dims_match = '*' or s.dims_match = h.dims_key)
+      and h.is_known_area
+      and h.is_known_sex
+      and h.period_granularity is not null
+      and (h.month is null or h.month between 1 and 12)
+)

@@ -1,0 +1,28 @@
+-- One row per catalog indicator (112): names sv/en, unit, source, goal/sub-goal, semantics, series breaks.
+select
+    cast(indicator_id as {{ dbt.type_string() }})        as indicator_id,
+    cast(indicator_name_sv as {{ dbt.type_string() }})   as indicator_name_sv,
+    cast(indicator_name_en as {{ dbt.type_string() }})   as indicator_name_en,
+    cast(unit as {{ dbt.type_string() }})                as unit,
+    cast(source as {{ dbt.type_string() }})              as source,
+    cast(source_ref as {{ dbt.type_string() }})          as source_ref,
+    cast(observation_refs as {{ dbt.type_string() }})    as observation_refs,
+    cast(goal_id as {{ dbt.type_string() }})             as goal_id,
+    cast(subgoal_id as {{ dbt.type_string() }})          as subgoal_id,
+    cast(subgoal_key as {{ dbt.type_string() }})         as subgoal_key,
+    cast(subgoal_sv as {{ dbt.type_string() }})          as subgoal_sv,
+    cast(measure_type as {{ dbt.type_string() }})        as measure_type,
+    cast(value_semantics as {{ dbt.type_string() }})     as value_semantics,
+    cast(desired_direction as {{ dbt.type_string() }})   as desired_direction,
+    cast(by_sex as {{ dbt.type_boolean() }})             as by_sex,
+    cast(geography_levels as {{ dbt.type_string() }})    as geography_levels,
+    cast(kolada_title as {{ dbt.type_string() }})        as kolada_title,
+    cast(kolada_is_divided_by_gender as {{ dbt.type_boolean() }}) as kolada_is_divided_by_gender,
+    cast(is_verified as {{ dbt.type_boolean() }})        as is_verified,
+    cast(has_public_source as {{ dbt.type_boolean() }})  as has_public_source,
+    cast(is_additive as {{ dbt.type_boolean() }})        as is_additive,
+    cast(series_breaks as {{ dbt.type_string() }})       as series_breaks,
+    cast(last_break_year as {{ dbt.type_int() }})        as last_break_year,
+    cast(evidence as {{ dbt.type_string() }})            as evidence,
+    cast(notes as {{ dbt.type_string() }})               as notes
+from {{ ref('int_indicators_enriched') }}
