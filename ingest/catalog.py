@@ -1,0 +1,202 @@
+"""Indicator catalog loader: `dbt_project/seeds/indicator_catalog.csv` → typed records and ingest plans.
+
+The CSV is the single source of truth; nothing else in ingest names an indicator or KPI id. Kolada rows give
+KPI ids (`source_ref`) and the expected live title (`kolada_title`). SCB rows are ingestible only where the
+machine columns `scb_api`, `scb_table`, `scb_contents_code` (and optionally `scb_selection`,
+`scb_successors`) are filled from evidence; the free-text `source_ref` is for people.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+KOLADA_ID = re.compile(r"^[A-Z]\d{5}$")
+REQUIRED_COLUMNS = ("indicator_id", "goal_id", "subgoal_id", "source", "source_ref", "unit", "measure_type",
+                    "by_sex", "kolada_is_divided_by_gender", "kolada_title")
+
+
+class CatalogError(ValueError):
+    """The catalog CSV is malformed (missing column, duplicate id, bad JSON in an scb_* column)."""
+
+
+@dataclass(frozen=True)
+class Indicator:
+    indicator_id: str
+    goal_id: str
+    subgoal_id: str
+    source: str
+    source_ref: str
+    unit: str
+    measure_type: str
+    geography_levels: str
+    by_sex: bool
+    kolada_is_divided_by_gender: bool | None
+    kolada_title: str
+    name_sv: str
+    period_granularity: str
+    raw: dict[str, str] = field(repr=False, compare=False, default_factory=dict)
+
+    def get(self, column: str) -> str:
+        return self.raw.get(column, "") or ""
+
+
+@dataclass(frozen=True)
+class ScbTable:
+    """One PxWeb table to fetch for a spec: API version, table id/path, ContentsCode, selection."""
+
+    api: str                     # v1 | v2
+    table: str                   # v2 'TAB6471' | v1 path 'HE/HE0110/HE0110A/SamForvInk1'
+    contents_code: str
+    selection: dict[str, Any]    # variable -> [codes/expressions] | {"codelist"/"filter": …, "valueCodes"/"values": …}
+    granularity: str = "year"
+    evidence: str = ""
+
+    @property
+    def table_name(self) -> str:
+        """The short table name used in source_ref: 'TAB6471' or the last v1 path segment 'SamForvInk1'."""
+        return self.table.rstrip("/").split("/")[-1]
+
+    @property
+    def source_ref(self) -> str:
+        return f"{self.table_name}/{self.contents_code}"
+
+
+@dataclass(frozen=True)
+class ScbSpec:
+    spec_id: str                 # = indicator_id
+    tables: tuple[ScbTable, ...] # the primary table first, then successors in order
+
+
+def _bool(value: str) -> bool | None:
+    v = (value or "").strip().lower()
+    if v in ("true", "yes", "1"):
+        return True
+    if v in ("false", "no", "0"):
+        return False
+    return None
+
+
+def default_catalog_path() -> Path:
+    from ingest.config import Settings
+
+    return Settings.from_env().catalog_path
+
+
+def load_catalog(path: Path | str | None = None) -> list[Indicator]:
+    path = Path(path) if path else default_catalog_path()
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise CatalogError(f"indicator catalog not found at {path}; set JAMSTAT_CATALOG") from exc
+    missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
+    if missing:
+        raise CatalogError(f"{path}: missing columns {missing}")
+    dupes = df["indicator_id"][df["indicator_id"].duplicated()].tolist()
+    if dupes:
+        raise CatalogError(f"{path}: duplicate indicator_id {dupes}")
+    out = []
+    for rec in df.to_dict("records"):
+        rec = {k: (v or "").strip() for k, v in rec.items()}
+        out.append(Indicator(
+            indicator_id=rec["indicator_id"], goal_id=rec["goal_id"], subgoal_id=rec["subgoal_id"],
+            source=rec["source"], source_ref=rec["source_ref"], unit=rec["unit"],
+            measure_type=rec["measure_type"], geography_levels=rec.get("geography_levels", ""),
+            by_sex=_bool(rec["by_sex"]) is True,
+            kolada_is_divided_by_gender=_bool(rec["kolada_is_divided_by_gender"]),
+            kolada_title=rec["kolada_title"], name_sv=rec.get("indicator_name_sv", ""),
+            period_granularity=rec.get("period_granularity", "") or "year", raw=rec,
+        ))
+    return out
+
+
+# ------------------------------------------------------------------------------------------------- Kolada
+def kolada_indicators(catalog: list[Indicator]) -> list[Indicator]:
+    return [i for i in catalog if i.source == "kolada"]
+
+
+def kolada_kpis(catalog: list[Indicator]) -> list[str]:
+    """Distinct Kolada KPI ids, catalog order."""
+    seen: dict[str, None] = {}
+    for ind in kolada_indicators(catalog):
+        if not KOLADA_ID.match(ind.source_ref):
+            raise CatalogError(f"{ind.indicator_id}: Kolada source_ref {ind.source_ref!r} is not a KPI id")
+        seen.setdefault(ind.source_ref, None)
+    return list(seen)
+
+
+def kolada_entry(catalog: list[Indicator], kpi: str) -> Indicator:
+    for ind in kolada_indicators(catalog):
+        if ind.source_ref == kpi:
+            return ind
+    raise KeyError(f"KPI {kpi} is not in the indicator catalog (source=kolada); add a row before ingesting it")
+
+
+# ------------------------------------------------------------------------------------------------- SCB
+def _json_col(ind: Indicator, column: str, default: Any) -> Any:
+    text = ind.get(column)
+    if not text:
+        return default
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise CatalogError(f"{ind.indicator_id}: column {column} is not valid JSON ({exc})") from exc
+
+
+def scb_spec(ind: Indicator) -> ScbSpec:
+    ok, reason = ingestibility(ind)
+    if not ok or ind.source != "scb":
+        raise CatalogError(f"{ind.indicator_id}: not an ingestible SCB spec: {reason}")
+    tables = [ScbTable(api=ind.get("scb_api"), table=ind.get("scb_table"),
+                       contents_code=ind.get("scb_contents_code"),
+                       selection=_json_col(ind, "scb_selection", {}),
+                       granularity=ind.period_granularity or "year", evidence=ind.raw.get("evidence", ""))]
+    for succ in _json_col(ind, "scb_successors", []):
+        for key in ("api", "table", "contents_code"):
+            if not succ.get(key):
+                raise CatalogError(f"{ind.indicator_id}: scb_successors entry lacks {key!r}: {succ}")
+        tables.append(ScbTable(api=succ["api"], table=succ["table"], contents_code=succ["contents_code"],
+                               selection=succ.get("selection") or {}, granularity=succ.get("granularity", "year"),
+                               evidence=succ.get("evidence", "")))
+    for t in tables:
+        if t.api not in ("v1", "v2"):
+            raise CatalogError(f"{ind.indicator_id}: scb api must be v1 or v2, got {t.api!r} for {t.table}")
+        if not isinstance(t.selection, dict):
+            raise CatalogError(f"{ind.indicator_id}: selection for {t.table} must be a JSON object")
+    return ScbSpec(spec_id=ind.indicator_id, tables=tuple(tables))
+
+
+def scb_specs(catalog: list[Indicator]) -> list[ScbSpec]:
+    return [scb_spec(i) for i in catalog if i.source == "scb" and ingestibility(i)[0]]
+
+
+def find_indicator(catalog: list[Indicator], indicator_id: str) -> Indicator:
+    for ind in catalog:
+        if ind.indicator_id == indicator_id:
+            return ind
+    raise KeyError(f"{indicator_id!r} is not an indicator_id in the catalog")
+
+
+# ------------------------------------------------------------------------------------------------- coverage
+def ingestibility(ind: Indicator) -> tuple[bool, str]:
+    """(ingestible by an API client, reason) — the reason is shown by `jamstat coverage`."""
+    if ind.source == "kolada":
+        if not KOLADA_ID.match(ind.source_ref):
+            return False, f"Kolada source_ref {ind.source_ref!r} is not a KPI id"
+        if not ind.kolada_title:
+            return False, "kolada_title is empty: the live title check cannot run"
+        return True, "Kolada v3 KPI (title checked against live metadata)"
+    if ind.source == "scb":
+        if ind.get("scb_api") and ind.get("scb_table") and ind.get("scb_contents_code"):
+            return True, f"SCB PxWeb {ind.get('scb_api')} table {ind.get('scb_table')} / {ind.get('scb_contents_code')}"
+        hint = "table id not found" if "not found" in ind.source_ref.lower() or "not seen" in ind.source_ref.lower() \
+            else "no machine-readable table/ContentsCode/selection evidenced (scb_api/scb_table/scb_contents_code empty)"
+        return False, f"SCB: {hint}; source_ref is free text: {ind.source_ref[:90]}"
+    if ind.source == "none":
+        return False, "no public source (source=none)"
+    return False, (f"no API client for source {ind.source!r}; ingest an export via the file drop "
+                   "(data/landing/<name>.csv + <name>.yaml mapping with indicator_id)")

@@ -1,0 +1,198 @@
+"""`jamstat` / `python -m ingest` command line.
+
+    fetch --kpi N00945 --area 0180 --years 2015-2024 [--mode live|replay|auto]   rows as CSV on stdout
+    normalize --source scb|kolada FILE                                          any payload → CSV on stdout
+    coverage                                                                    every catalog indicator
+    replay [--port N]                                                           run the replay server
+    ingest kolada|scb|files UNIT... [--mode …]                                  run units like the DAGs do
+"""
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from ingest.config import Settings, base_urls
+
+CSV_COLUMNS = ["source", "source_ref", "area_code", "period", "sex", "value", "status", "dims", "is_deleted"]
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@contextmanager
+def _urls(mode: str, settings: Settings):
+    if mode == "live":
+        yield base_urls("live")
+    elif settings.replay_url:
+        yield base_urls("replay", settings.replay_url)
+    else:
+        from ingest.replay.server import replay_server
+
+        with replay_server() as url:
+            yield base_urls("replay", url)
+
+
+def _resolve(mode: str | None, settings: Settings) -> str:
+    from ingest import units
+
+    requested = (mode or settings.mode).lower()
+    if requested == "auto":
+        return units.resolve_mode(Settings(**{**settings.__dict__, "mode": "auto"}))
+    return requested
+
+
+def _print_csv(frame: pd.DataFrame) -> None:
+    cols = [c for c in CSV_COLUMNS if c in frame.columns]
+    out = frame[cols].copy()
+    out["value"] = out["value"].map(lambda v: "" if pd.isna(v) else repr(float(v)).removesuffix(".0")
+                                    if float(v).is_integer() else repr(float(v)))
+    out.to_csv(sys.stdout, index=False, lineterminator="\n")
+
+
+@click.group(help="jamstat ingestion: Kolada v3, SCB PxWeb, file drops; live or replayed.")
+def main() -> None:
+    pass
+
+
+@main.command(help="Fetch one Kolada KPI for areas and years and print the rows as CSV.")
+@click.option("--kpi", required=True, help="Kolada KPI id, e.g. N00945")
+@click.option("--area", "areas", required=True, help="Kolada area id(s), comma-separated, e.g. 0180,1280")
+@click.option("--years", required=True, help="e.g. 2015-2024 or 2019,2020")
+@click.option("--mode", type=click.Choice(["live", "replay", "auto"]), default=None)
+def fetch(kpi: str, areas: str, years: str, mode: str | None) -> None:
+    from ingest.http import HttpClient, ReplayMiss
+    from ingest.sources import kolada as kol
+    from ingest.units import http_policy_from_env, parse_years
+
+    settings = _settings()
+    resolved = _resolve(mode, settings)
+    area_list = [a.strip() for a in areas.split(",") if a.strip()]
+    year_list = parse_years(years)
+    with _urls(resolved, settings) as urls, HttpClient(http_policy_from_env()) as http:
+        client = kol.KoladaClient(http, urls["kolada"])
+        try:
+            values = client.data_kpi_municipality_years(kpi, area_list, year_list)
+        except ReplayMiss:
+            click.echo(f"note: /data/kpi/{kpi}/municipality/… not recorded; using the recorded per-year "
+                       "endpoint and filtering areas", err=True)
+            values = []
+            for y in year_list:
+                try:
+                    values.extend(v for v in client.data_kpi_year(kpi, y) if str(v.get("municipality")) in area_list)
+                except ReplayMiss:
+                    continue
+    frame = kol.normalize(values, f"{kpi}")
+    if frame.empty:
+        click.echo(f"no data for {kpi} {areas} {years} (mode {resolved})", err=True)
+    frame = frame.sort_values(["area_code", "period", "sex"], kind="stable")
+    _print_csv(frame)
+
+
+@main.command(help="Normalise a saved json-stat2 (SCB) or Kolada v3 payload to CSV on stdout.")
+@click.option("--source", type=click.Choice(["scb", "kolada"]), required=True)
+@click.option("--table", default=None, help="SCB table name for source_ref (default: extension.px.tableid)")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def normalize(source: str, table: str | None, file: Path) -> None:
+    from ingest.http import decode_json
+
+    doc = decode_json(file.read_bytes(), str(file))
+    if source == "scb":
+        from ingest.sources import scb
+
+        frame, notes = scb.normalize_payload(doc, table, url=str(file))
+        for n in notes:
+            click.echo(f"note: {n.splitlines()[0][:160]}", err=True)
+    else:
+        from ingest.sources import kolada as kol
+
+        values = doc.get("values") if isinstance(doc, dict) else doc
+        frame = kol.normalize(values or [], str(file))
+    _print_csv(frame)
+
+
+@main.command(help="Every catalog indicator: ingestible or not (and why), last fetch, batches and rows.")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
+def coverage(fmt: str) -> None:
+    from ingest.catalog import ingestibility, load_catalog
+    from ingest.landing import read_manifests
+
+    settings = _settings()
+    catalog = load_catalog(settings.catalog_path)
+    manifests = read_manifests(settings.batches_dir) if settings.batches_dir.exists() else []
+    rows = []
+    for ind in catalog:
+        ok, reason = ingestibility(ind)
+        if ind.source == "kolada":
+            mine = [m for m in manifests if m.get("unit") == f"kolada:{ind.source_ref}"]
+        elif ind.source == "scb":
+            mine = [m for m in manifests if str(m.get("unit", "")).startswith(f"scb:{ind.indicator_id}:")]
+        else:
+            mine = [m for m in manifests if m.get("source") == "file"
+                    and (f"indicator_id={ind.indicator_id}" in m.get("notes", [])
+                         or (ind.source_ref and ind.source_ref in m.get("source_refs", [])))]
+        last = max((m.get("fetched_at", "") for m in mine), default="")
+        rows.append({"indicator_id": ind.indicator_id, "source": ind.source,
+                     "ref": ind.source_ref if ind.source == "kolada" else (ind.get("scb_table") or ind.source_ref)[:40],
+                     "ingestible": "yes" if ok else "no", "reason": reason, "last_fetched": last[:19],
+                     "batches": len(mine), "rows": sum(int(m.get("row_count", 0)) for m in mine),
+                     "modes": ",".join(sorted({m.get("mode", "") for m in mine}))})
+    frame = pd.DataFrame(rows)
+    if fmt == "csv":
+        frame.to_csv(sys.stdout, index=False, lineterminator="\n")
+    elif fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        with pd.option_context("display.max_rows", None, "display.width", 250, "display.max_colwidth", 70):
+            click.echo(frame.to_string(index=False))
+        n_ok = (frame["ingestible"] == "yes").sum()
+        click.echo(f"\n{n_ok}/{len(frame)} indicators ingestible by API; {int((frame['batches'] > 0).sum())} "
+                   f"have committed batches ({int(frame['rows'].sum())} rows).")
+
+
+@main.command(help="Run the replay server in the foreground (stops on SIGTERM/Ctrl-C).")
+@click.option("--port", type=int, default=8765, show_default=True, help="0 = ephemeral")
+@click.option("--host", default="127.0.0.1", show_default=True)
+def replay(port: int, host: str) -> None:
+    from ingest.replay.server import serve_forever
+
+    serve_forever(port=port, host=host)
+
+
+@main.command(name="ingest", help="Run ingest units (as the DAGs do): kolada KPI ids, scb spec ids, file mappings.")
+@click.argument("source", type=click.Choice(["kolada", "scb", "files"]))
+@click.argument("units_", nargs=-1, metavar="[UNIT]...")
+@click.option("--mode", type=click.Choice(["live", "replay", "auto"]), default=None)
+@click.option("--run-id", default=None)
+def ingest_cmd(source: str, units_: tuple[str, ...], mode: str | None, run_id: str | None) -> None:
+    from datetime import UTC, datetime
+
+    from ingest import units
+
+    settings = _settings()
+    resolved = _resolve(mode, settings)
+    run_id = run_id or "cli__" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    plan = {"kolada": units.plan_kolada, "scb": units.plan_scb, "files": units.plan_file_drops}[source]
+    fn = {"kolada": units.ingest_kolada_kpi, "scb": units.ingest_scb_table, "files": units.ingest_file_drop}[source]
+    todo = list(units_) or plan(settings)
+    failed = 0
+    with _urls(resolved, settings) as urls:
+        for unit in todo:
+            try:
+                summary = fn(unit, mode=resolved, base_urls=urls, run_id=run_id, settings=settings)
+                click.echo(f"{unit}: {summary['status']} rows={summary.get('rows', 0)} "
+                           f"{summary.get('detail', '') or ''}".rstrip())
+            except Exception as exc:  # one failing unit does not stop the others
+                failed += 1
+                click.echo(f"{unit}: FAILED {type(exc).__name__}: {exc}", err=True)
+    if failed:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()
