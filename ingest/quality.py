@@ -620,7 +620,7 @@ def _soda_check_to_check(table: str, cr) -> Check:
     label = f" {chk.name}" if chk.name and chk.name not in default_names else ""
     name = f"soda:{table}:{chk.type}{col}{label}"
     outcome = getattr(cr.outcome, "name", str(cr.outcome)).upper()
-    status = {"PASSED": PASSED, "WARNED": WARNED, "FAILED": FAILED, "EXCLUDED": SKIPPED}.get(outcome, ERROR)
+    status = {"PASSED": PASSED, "WARN": WARNED, "WARNED": WARNED, "FAILED": FAILED, "EXCLUDED": SKIPPED}.get(outcome, ERROR)
     diag = dict(cr.diagnostic_metric_values or {})
     failing = None
     for k in ("invalid_count", "missing_count", "duplicate_count"):
@@ -815,7 +815,7 @@ def summarize(results: Iterable[GateResult | Mapping], *, max_checks_per_gate: i
             err = str(r["error"]).strip().splitlines()
             lines.append(f"    error: {err[0][:200]}" + (f" (+{len(err) - 1} more lines)" if len(err) > 1 else ""))
         bad = [c for c in checks if _check_status(c) in (FAILED, ERROR, WARNED)]
-        bad.sort(key=lambda c: {ERROR: 0, FAILED: 1, WARNED: 2}.get(_check_status(c), 3))
+        bad.sort(key=lambda c: {FAILED: 0, ERROR: 1, WARNED: 2}.get(_check_status(c), 3))
         for c in bad[:max_checks_per_gate]:
             rows = c.get("failing_rows")
             lines.append(f"  {_MARK[_check_status(c)]:>5} {c.get('check')}"
