@@ -1,0 +1,61 @@
+"""One module-scoped dbt build on a candidate DuckDB made from real recorded payloads."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.dbt.candidate_fixture import REPO, build_candidate
+
+PROJECT_DIR = REPO / "dbt_project"
+DBT = Path(os.environ.get("JAMSTAT_DBT_BIN", REPO / ".venv" / "bin" / "dbt"))
+
+
+def run_dbt(args: list[str], env: dict, target_path: Path, log_path: Path) -> subprocess.CompletedProcess:
+    cmd = [str(DBT), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+           "--target-path", str(target_path), "--log-path", str(log_path)]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="session")
+def dbt_build(tmp_path_factory):
+    """Build once: candidate file -> dbt build -> dbt docs generate (offline). Returns paths and timings."""
+    tmp = tmp_path_factory.mktemp("dbt_build")
+    candidate = tmp / "candidate.duckdb"
+    summary = build_candidate(candidate)
+    env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+           "JAMSTAT_CANDIDATE_PATH": str(candidate)}
+    target, logs = tmp / "target", tmp / "logs"
+    if not (PROJECT_DIR / "dbt_packages" / "jamstat_utils").exists():
+        # `dbt deps` for a local package only creates a symlink; no network
+        deps = run_dbt(["deps"], env, target, logs)
+        assert deps.returncode == 0, deps.stdout + deps.stderr
+    t0 = time.perf_counter()
+    build = run_dbt(["build"], env, target, logs)
+    build_s = time.perf_counter() - t0
+    docs = run_dbt(["docs", "generate"], env, target, logs) if build.returncode == 0 else None
+    yield {
+        "candidate": candidate, "target": target, "build": build, "build_seconds": build_s, "docs": docs,
+        "summary": summary,
+    }
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def warehouse(dbt_build):
+    assert dbt_build["build"].returncode == 0, dbt_build["build"].stdout[-6000:]
+    con = duckdb.connect(str(dbt_build["candidate"]), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def manifest(dbt_build) -> dict:
+    assert dbt_build["build"].returncode == 0, dbt_build["build"].stdout[-6000:]
+    return json.loads((dbt_build["target"] / "manifest.json").read_text())

@@ -1,0 +1,170 @@
+"""dbt build on a candidate made from real recorded payloads: values, gap arithmetic, areas, goal follow-up."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from tests.dbt.candidate_fixture import REPO
+
+pytestmark = pytest.mark.slow
+
+
+def test_build_passes(dbt_build):
+    b = dbt_build["build"]
+    assert b.returncode == 0, b.stdout[-6000:]
+    assert "ERROR=0" in b.stdout
+    print(f"dbt build: {dbt_build['build_seconds']:.1f} s")
+
+
+def test_docs_generate_offline(dbt_build):
+    docs = dbt_build["docs"]
+    assert docs is not None and docs.returncode == 0, (docs.stdout[-3000:] if docs else "build failed")
+    assert (dbt_build["target"] / "catalog.json").exists()
+
+
+def test_schemas_are_exact(warehouse):
+    schemas = {r[0] for r in warehouse.execute("select distinct table_schema from information_schema.tables").fetchall()}
+    assert {"raw", "seeds", "staging", "intermediate", "marts"} <= schemas
+    assert not {s for s in schemas if s.startswith("main_")}
+
+
+def test_fct_holds_real_n21704_values(warehouse):
+    rows = dict(warehouse.execute(
+        "select sex, value from marts.fct_indicator_value "
+        "where indicator_id = 'home_care_80plus_share' and area_code = '0180' and period = '2023'"
+    ).fetchall())
+    assert rows == {"K": 25.688929, "M": 15.778849, "T": 21.88749}
+
+
+def test_fct_lineage_to_batches(warehouse):
+    orphan = warehouse.execute(
+        "select count(*) from marts.fct_indicator_value f "
+        "left join raw.batches b on b.batch_id = f.batch_id where b.batch_id is null"
+    ).fetchone()[0]
+    assert orphan == 0
+
+
+def test_kolada_region_and_country_ids_are_harmonised(warehouse):
+    codes = {r[0] for r in warehouse.execute("select distinct area_code from marts.fct_indicator_value").fetchall()}
+    assert {"0180", "0580", "1280", "1480", "2480"} <= codes
+    assert not {c for c in codes if len(c) == 4 and c.startswith("00")}   # no raw Kolada region ids left
+
+
+def test_gender_gap_arithmetic(warehouse):
+    gap, ratio, total, share = warehouse.execute(
+        "select gap_women_minus_men, ratio_women_to_men, value_total, women_share from marts.mart_gender_gap "
+        "where indicator_id = 'home_care_80plus_share' and area_code = '0180' and year = 2023"
+    ).fetchone()
+    assert gap == pytest.approx(25.688929 - 15.778849, abs=1e-12)
+    assert ratio == pytest.approx(25.688929 / 15.778849, rel=1e-12)
+    assert total == 21.88749            # the published total, not K + M
+    assert share is None                # a percent KPI is not additive: no women's share of a sum
+
+
+def test_single_value_men_share_kpi(warehouse):
+    # N00945 (men's share of VAB days), Stockholm 2014, real value 38.61051404 (rKolada)
+    value_total, women_share, metric, target = warehouse.execute(
+        "select value_total, women_share, parity_metric, parity_target from marts.mart_gender_gap "
+        "where indicator_id = 'temporary_parental_benefit_share_men' and area_code = '0180' and year = 2014"
+    ).fetchone()
+    assert value_total == pytest.approx(38.61051404)
+    assert women_share == pytest.approx(100 - 38.61051404)
+    assert (metric, target) == ("women_share", 50.0)
+
+
+def test_monthly_stock_without_december_has_no_annual_value(warehouse):
+    # TAB6471 has 2026M01..M04 only: monthly rows exist (summed over age classes, flagged derived), no 2026 year row
+    monthly = warehouse.execute(
+        "select count(*), bool_and(is_derived) from marts.fct_indicator_value "
+        "where indicator_id = 'population_by_sex_age' and period_granularity = 'month'"
+    ).fetchone()
+    assert monthly[0] == 21 * 3 * 4 and monthly[1]
+    annual = warehouse.execute(
+        "select count(*) from marts.fct_indicator_value "
+        "where indicator_id = 'population_by_sex_age' and period_granularity = 'year'"
+    ).fetchone()[0]
+    assert annual == 0
+
+
+def test_sum_over_age_classes_matches_recording(warehouse):
+    import json
+
+    doc = json.loads((REPO / "ingest/replay/recordings/scb/v2_TAB6471_data_folkmangd_manad_lan_kon.json").read_text())
+    # row-major [Region 21, Alder 11, Kon 3, ContentsCode 1, Tid 4]: Stockholm (01), women (Kon '2' = index 2), 2026M01
+    expected = sum(doc["value"][((0 * 11 + a) * 3 + 2) * 4 + 0] for a in range(11))
+    got = warehouse.execute(
+        "select value from marts.fct_indicator_value where indicator_id = 'population_by_sex_age' "
+        "and area_code = '01' and period = '2026M01' and sex = 'K'"
+    ).fetchone()[0]
+    assert got == expected
+
+
+def test_stockholm_resolves_to_county_01(warehouse):
+    assert warehouse.execute(
+        "select county_code, kolada_id, scb_code, area_level from marts.dim_area where area_code = '0180'"
+    ).fetchone() == ("01", "0180", "0180", "municipality")
+    assert warehouse.execute(
+        "select kolada_id, area_level from marts.dim_area where area_code = '01'"
+    ).fetchone() == ("0001", "county")
+
+
+def test_all_290_municipalities_in_dim_area(warehouse):
+    with (REPO / "dbt_project/seeds/reference/kommuner_290_crosschecked.csv").open(encoding="utf-8") as fh:
+        ref = {r["kommun_kod"] for r in csv.DictReader(fh)}
+    assert len(ref) == 290
+    got = {r[0] for r in warehouse.execute(
+        "select area_code from marts.dim_area where area_level = 'municipality'").fetchall()}
+    assert got == ref
+    assert warehouse.execute("select count(*) from marts.dim_area where area_level = 'county'").fetchone()[0] == 21
+
+
+def test_code_history_maps_old_codes(warehouse):
+    former = warehouse.execute("select former_codes from marts.dim_area where area_code = '0331'").fetchone()[0]
+    assert "1917" in former
+
+
+def test_goal_dimension_keeps_both_4_3(warehouse):
+    rows = warehouse.execute(
+        "select subgoal_key, subgoal_sv from marts.dim_goal where subgoal_id = '4.3' order by subgoal_key").fetchall()
+    assert [r[0] for r in rows] == ["4.3a", "4.3b"] and rows[0][1] != rows[1][1]
+    keys = {r[0] for r in warehouse.execute("select subgoal_key from marts.dim_goal").fetchall()}
+    expected = {"0.0", "1.1", "1.2", "1.3", *(f"2.{i}" for i in range(1, 9)), "3.1", "3.2", "3.3",
+                "4.0", "4.1", "4.2", "4.3a", "4.3b", "4.4", "4.5", "5.1", "5.2"}
+    assert keys == expected
+    national = dict(warehouse.execute("select subgoal_key, national_goal_id from marts.dim_goal").fetchall())
+    assert national["1.1"] == "1" and national["3.1"] == "4" and national["4.1"] == "6" and national["2.8"] == "3"
+
+
+def test_no_public_source_subgoals_are_explicit(warehouse):
+    rows = warehouse.execute(
+        "select distinct subgoal_key from marts.mart_goal_followup where followup_status = 'no_public_source'"
+    ).fetchall()
+    got = {r[0] for r in rows}
+    # all indicators of these sub-goals are source none/other (catalog): no public ingest path
+    assert {"2.4", "2.6", "4.1", "4.2", "4.4", "4.5"} <= got
+    # and every sub-goal appears for Stockholm 2023
+    n = warehouse.execute(
+        "select count(distinct subgoal_key) from marts.mart_goal_followup where area_code = '0180' and year = 2023"
+    ).fetchone()[0]
+    assert n == warehouse.execute("select count(*) from marts.dim_goal").fetchone()[0]
+    status = warehouse.execute(
+        "select followup_status, n_indicators_with_data from marts.mart_goal_followup "
+        "where subgoal_key = '3.2' and area_code = '0180' and year = 2023").fetchone()
+    assert status == ("data", 1)
+
+
+def test_benchmark_does_not_average_rates(warehouse):
+    # N21704 is a percent KPI with no county value in the fixture: county stays null (never an average of rates)
+    rows = warehouse.execute(
+        "select county_value, county_value_basis, country_value from marts.mart_area_benchmark "
+        "where indicator_id = 'home_care_80plus_share' and area_code = '0180' and year = 2023"
+    ).fetchall()
+    assert rows and all(r == (None, None, None) for r in rows)
+
+
+def test_unmapped_observations_are_listed_not_dropped(warehouse):
+    raw = warehouse.execute("select count(*) from raw.observations").fetchone()[0]
+    mapped = warehouse.execute("select count(*) from intermediate.int_observations_mapped").fetchone()[0]
+    unmapped = warehouse.execute("select count(*) from intermediate.int_observations_unmapped").fetchone()[0]
+    assert mapped + unmapped == raw      # fixture has one version per key and nothing deleted

@@ -1,0 +1,105 @@
+"""Project conventions checked on target/manifest.json (docs/source_notes/conventions.md §2: 1-4, 15)."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.dbt.candidate_fixture import REPO
+
+pytestmark = pytest.mark.slow
+
+LAYERS = {
+    "staging": (re.compile(r"^stg_[a-z0-9]+__[a-z0-9_]+$"), "view"),
+    "intermediate": (re.compile(r"^int_[a-z0-9_]+$"), "view"),
+    "marts": (re.compile(r"^(dim|fct|mart)_[a-z0-9_]+$"), "table"),
+}
+REQUIRED_MARTS = {"dim_area", "dim_sex", "dim_period", "dim_indicator", "dim_goal", "fct_indicator_value",
+                  "mart_gender_gap", "mart_goal_followup", "mart_area_benchmark"}
+
+
+def _models(manifest):
+    return {n["name"]: n for n in manifest["nodes"].values()
+            if n["resource_type"] == "model" and n["package_name"] == "jamstat"}
+
+
+def _layer(node) -> str:
+    return node["original_file_path"].split("/")[1]
+
+
+def test_names_folders_materializations(manifest):
+    models = _models(manifest)
+    assert REQUIRED_MARTS <= set(models)
+    for name, node in models.items():
+        layer = _layer(node)
+        assert layer in LAYERS, f"{name}: unexpected folder {node['original_file_path']}"
+        pattern, materialized = LAYERS[layer]
+        assert pattern.match(name), f"{name} breaks the {layer} naming rule"
+        assert node["config"]["materialized"] == materialized, name
+        assert node["schema"] == layer, f"{name} built in schema {node['schema']}"
+        if layer == "staging":
+            source = name.split("__")[0][len("stg_"):]
+            assert node["original_file_path"].startswith(f"models/staging/{source}/"), name
+
+
+def test_source_only_in_staging(manifest):
+    for name, node in _models(manifest).items():
+        if _layer(node) != "staging":
+            assert not node["sources"], f"{name} reads a source directly"
+            assert not any(d.startswith("source.") for d in node["depends_on"]["nodes"]), name
+    for path in (REPO / "dbt_project/models").rglob("*.sql"):
+        if "staging" not in path.parts:
+            assert "source(" not in path.read_text(), path
+
+
+def _tests_on(manifest, unique_id):
+    return [n for n in manifest["nodes"].values()
+            if n["resource_type"] == "test" and unique_id in n["depends_on"]["nodes"]]
+
+
+def test_marts_have_contracts_pk_tests_and_docs(manifest):
+    for name, node in _models(manifest).items():
+        if _layer(node) != "marts":
+            continue
+        assert node["config"]["contract"]["enforced"], f"{name}: contract not enforced"
+        assert node["description"].strip(), f"{name}: no description"
+        assert node["columns"], name
+        for col, spec in node["columns"].items():
+            assert spec.get("data_type"), f"{name}.{col}: no data_type"
+            assert spec.get("description", "").strip(), f"{name}.{col}: no description"
+        tests = _tests_on(manifest, node["unique_id"])
+        pk = [t for t in tests if (t.get("test_metadata") or {}).get("name") == "unique_combination_of_columns"]
+        assert pk, f"{name}: no primary-key (unique combination) test"
+        pk_cols = pk[0]["test_metadata"]["kwargs"]["combination_of_columns"]
+        not_null_cols = {t["column_name"] for t in tests if (t.get("test_metadata") or {}).get("name") == "not_null"}
+        assert set(pk_cols) <= not_null_cols, f"{name}: PK columns without not_null"
+
+
+def test_fact_foreign_keys_have_relationships(manifest):
+    models = _models(manifest)
+    fct = models["fct_indicator_value"]
+    rel = {t["column_name"] for t in _tests_on(manifest, fct["unique_id"])
+           if (t.get("test_metadata") or {}).get("name") == "relationships"}
+    assert {"indicator_id", "area_code", "period", "sex", "batch_id"} <= rel
+
+
+def test_sources_declare_freshness(manifest):
+    sources = list(manifest["sources"].values())
+    assert {s["source_name"] for s in sources} >= {"kolada", "scb", "ingest"}
+    for s in sources:
+        assert s["schema"] == "raw"
+        assert s["loaded_at_field"] == "fetched_at", s["unique_id"]
+        fresh = s["freshness"]
+        assert fresh["warn_after"]["count"], s["unique_id"]
+        if s["source_name"] != "file":   # file drops are occasional: warn only
+            assert fresh["error_after"]["count"], s["unique_id"]
+
+
+def test_unit_tests_cover_gap_mart(manifest):
+    units = [u for u in manifest.get("unit_tests", {}).values() if u["model"] == "mart_gender_gap"]
+    assert len(units) >= 3
+
+
+def test_no_hub_packages():
+    text = (REPO / "dbt_project/packages.yml").read_text()
+    assert "package:" not in text and "git:" not in text and "local: packages/" in text
