@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -122,17 +121,25 @@ def build_candidate(path: Path, *, fetched: datetime = FETCHED, mode: str = "rep
         con.execute("""CREATE TABLE marts.dim_area (area_code VARCHAR, area_name VARCHAR, area_level VARCHAR,
             county_code VARCHAR, kolada_id VARCHAR, scb_code VARCHAR)""")
         con.executemany("INSERT INTO marts.dim_area VALUES (?,?,?,?,?,?)", _area_rows())
+        # column order and types as dbt_project/models/marts/_marts.yml (contract enforced there)
         con.execute("""CREATE TABLE marts.fct_indicator_value (indicator_id VARCHAR, area_code VARCHAR, period VARCHAR,
-            year INTEGER, sex VARCHAR, value DOUBLE, status VARCHAR, unit VARCHAR, source VARCHAR, batch_id VARCHAR,
-            fetched_at TIMESTAMP)""")
-        con.executemany("INSERT INTO marts.fct_indicator_value VALUES (?,?,?,?,?,?,?,?,?,?,?)", facts)
+            period_granularity VARCHAR, year INTEGER, month INTEGER, sex VARCHAR, value DOUBLE, status VARCHAR,
+            unit VARCHAR, source VARCHAR, source_ref VARCHAR, source_area_code VARCHAR, is_derived BOOLEAN,
+            derivation VARCHAR, n_source_rows INTEGER, batch_id VARCHAR, fetched_at TIMESTAMP)""")
+        fct = []
+        for ind, area, period, year, sex, value, status, unit, source, batch, fa in facts:
+            monthly = "M" in period
+            fct.append((ind, area, period, "month" if monthly else "year", year, int(period[5:]) if monthly else None,
+                        sex, value, status, unit, source, src_ref[batch], area, False, None, 1, batch, fa))
+        con.executemany(f"INSERT INTO marts.fct_indicator_value VALUES ({','.join('?' * 18)})", fct)
         con.execute("""CREATE TABLE marts.dim_sex (sex VARCHAR, sex_label_sv VARCHAR, sex_label_en VARCHAR,
             sort_order INTEGER, is_total BOOLEAN)""")
         con.execute("INSERT INTO marts.dim_sex VALUES ('K','Kvinnor','Women',1,false),('M','Män','Men',2,false),"
                     "('T','Totalt','Total',3,true)")
         con.execute("""CREATE TABLE marts.dim_period AS SELECT DISTINCT period, year,
             CASE WHEN period LIKE '%M%' THEN 'month' ELSE 'year' END AS period_type FROM marts.fct_indicator_value""")
-        con.execute("""CREATE TABLE marts.dim_goal AS SELECT DISTINCT goal_id, subgoal_id FROM seeds.indicator_catalog""")
+        con.execute("""CREATE TABLE marts.dim_goal AS SELECT DISTINCT subgoal_id AS subgoal_key, goal_id, subgoal_id
+            FROM seeds.indicator_catalog""")
         con.execute("""CREATE TABLE marts.mart_gender_gap AS
             SELECT indicator_id, area_code, year,
                    max(value) FILTER (WHERE sex = 'K') AS value_women,
@@ -143,12 +150,13 @@ def build_candidate(path: Path, *, fetched: datetime = FETCHED, mode: str = "rep
                    100 * value_women / nullif(value_women + value_men, 0) AS women_share
             FROM marts.fct_indicator_value WHERE period NOT LIKE '%M%' GROUP BY ALL""")
         con.execute("""CREATE TABLE marts.mart_goal_followup AS
-            SELECT i.goal_id, i.subgoal_id, f.indicator_id, f.area_code, f.year, f.sex, f.value
-            FROM marts.fct_indicator_value f JOIN marts.dim_indicator i USING (indicator_id)""")
+            SELECT i.subgoal_id AS subgoal_key, f.area_code, f.year, any_value(i.goal_id) AS goal_id,
+                   count(DISTINCT f.indicator_id) AS n_indicators_with_data
+            FROM marts.fct_indicator_value f JOIN marts.dim_indicator i USING (indicator_id) GROUP BY ALL""")
         con.execute("""CREATE TABLE marts.mart_area_benchmark AS
             SELECT f.indicator_id, f.area_code, f.year, f.sex, f.value,
                    avg(f.value) OVER (PARTITION BY f.indicator_id, f.year, f.sex) AS mean_value
-            FROM marts.fct_indicator_value f""")
+            FROM marts.fct_indicator_value f WHERE f.period_granularity = 'year'""")
     finally:
         con.close()
     return path

@@ -98,19 +98,23 @@ def test_percent_over_100_fails_soda(make_candidate):
     assert c.examples and c.examples[0]["value"] == 120.0
 
 
+def _fact_insert(indicator_id: str, value: float, unit: str) -> str:
+    return ("INSERT INTO marts.fct_indicator_value BY NAME SELECT "
+            f"'{indicator_id}' AS indicator_id, '0180' AS area_code, '2023' AS period, 'year' AS period_granularity, "
+            f"2023 AS year, 'T' AS sex, {value} AS value, '{unit}' AS unit, 'kolada' AS source, "
+            "'b_kolada_n21704' AS batch_id, TIMESTAMP '2026-06-13 12:00:00' AS fetched_at")
+
+
 def test_ratio_percent_may_exceed_100_but_negative_sek_gap_is_fine(make_candidate):
     # SYNTHETIC rows for indicators whose range is not 0-100 / > 0 (see expectations/gx/fct_indicator_value.json)
-    p = make_candidate(
-        "INSERT INTO marts.fct_indicator_value VALUES ('womens_pay_pct_municipal_employees','0180','2023',2023,'T',"
-        "101.5,NULL,'percent','kolada','b_kolada_n21704',TIMESTAMP '2026-06-13 12:00:00')",
-        "INSERT INTO marts.fct_indicator_value VALUES ('pay_gap_municipal_employees_sek','0180','2023',2023,'T',"
-        "-1200.0,NULL,'SEK','kolada','b_kolada_n21704',TIMESTAMP '2026-06-13 12:00:00')")
+    p = make_candidate(_fact_insert("womens_pay_pct_municipal_employees", 101.5, "percent"),
+                       _fact_insert("pay_gap_municipal_employees_sek", -1200.0, "SEK"))
     r = gx(p)
     assert r.success, quality.summarize([r])
+    s = soda(p)
+    assert s.success, quality.summarize([s])
     # ... but a non-gap SEK value of 0 is not
-    r2 = gx(make_candidate(
-        "INSERT INTO marts.fct_indicator_value VALUES ('median_income_65plus','0180','2023',2023,'T',"  # SYNTHETIC
-        "0.0,NULL,'SEK','kolada','b_kolada_n21704',TIMESTAMP '2026-06-13 12:00:00')"))
+    r2 = gx(make_candidate(_fact_insert("median_income_65plus", 0.0, "SEK")))  # SYNTHETIC
     _assert_fails_on(r2, "fct_indicator_value", "SEK")
 
 
