@@ -149,7 +149,8 @@ class ReplayServer(ThreadingHTTPServer):
 def start(port: int = 0, host: str = "127.0.0.1", manifest: Path = MANIFEST,
           root: Path = RECORDINGS) -> tuple[ReplayServer, threading.Thread, str]:
     server = ReplayServer((host, port), make_handler(Recordings(manifest, root)))
-    thread = threading.Thread(target=server.serve_forever, name="jamstat-replay", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="jamstat-replay",
+                              daemon=True)
     thread.start()
     url = f"http://{host}:{server.server_address[1]}"
     return server, thread, url

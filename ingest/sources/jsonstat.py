@@ -46,8 +46,9 @@ class Cube:
     def to_frame(self) -> pd.DataFrame:
         data: dict[str, Any] = {dim: self.column(dim) for dim in self.ids}
         data["value"] = self.values
-        data["status"] = self.status
-        return pd.DataFrame(data)
+        frame = pd.DataFrame(data)
+        frame["status"] = pd.Series(self.status, dtype=object, index=frame.index)
+        return frame
 
 
 def _require(obj: dict, key: str, where: str, url: str = "") -> Any:

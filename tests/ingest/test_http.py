@@ -1,0 +1,126 @@
+"""HTTP layer fault tests — all responses are SYNTHETIC (constructed in tests/ingest/synthetic.py)."""
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ingest.http import (ClientError, HttpClient, PayloadError, RateLimiter, RetryExhausted, RetryPolicy,
+                         decode_json, make_session)
+from ingest.config import USER_AGENT
+from tests.ingest.conftest import FAST
+from tests.ingest.synthetic import Reply, ScriptedServer
+
+
+def test_429_then_200_honours_retry_after(http):
+    with ScriptedServer([Reply(429, {"error": "slow down"}, headers={"Retry-After": "1"}),
+                         Reply(200, {"ok": True})]) as srv:
+        t0 = time.monotonic()
+        f = http.get(srv.url + "/x")
+        elapsed = time.monotonic() - t0
+    assert f.json() == {"ok": True}
+    assert len(srv.requests) == 2
+    assert f.attempts == 2
+    assert elapsed >= 0.9, "Retry-After: 1 must be waited for (backoff alone is ~0.01 s)"
+
+
+def test_500_three_times_gives_up_with_clear_error(http):
+    with ScriptedServer([Reply(500, "boom")]) as srv:
+        with pytest.raises(RetryExhausted) as err:
+            http.get(srv.url + "/data/kpi/N1/year/2020")
+    assert len(srv.requests) == 3  # FAST.attempts
+    msg = str(err.value)
+    assert "/data/kpi/N1/year/2020" in msg and "HTTP 500" in msg and "3 attempt" in msg
+    assert "retry the unit later" in msg
+    assert err.value.status == 500
+
+
+def test_timeout_is_retried_then_raises(http):
+    policy = RetryPolicy(attempts=2, backoff_factor=0.01, connect_timeout=1, read_timeout=0.2)
+    client = HttpClient(policy, limiter=RateLimiter())
+    with ScriptedServer([Reply(200, {"late": True}, delay=0.6)]) as srv:
+        with pytest.raises(RetryExhausted) as err:
+            client.get(srv.url + "/slow")
+    assert "timed out" in str(err.value) and "/slow" in str(err.value)
+    assert len(srv.requests) == 2
+
+
+def test_timeout_then_success(http):
+    policy = RetryPolicy(attempts=3, backoff_factor=0.01, connect_timeout=1, read_timeout=0.3)
+    client = HttpClient(policy, limiter=RateLimiter())
+    with ScriptedServer([Reply(200, {"late": True}, delay=0.8), Reply(200, {"ok": 1})]) as srv:
+        assert client.get(srv.url + "/x").json() == {"ok": 1}
+
+
+def test_400_is_not_retried(http):
+    with ScriptedServer([Reply(400, "Bad Request", content_type="text/plain")]) as srv:
+        with pytest.raises(ClientError) as err:
+            http.post_json(srv.url + "/tables/T/data", {"selection": []})
+    assert len(srv.requests) == 1
+    assert err.value.status == 400 and "not retried" in str(err.value)
+
+
+@pytest.mark.parametrize("status", [401, 403, 404])
+def test_other_4xx_not_retried(http, status):
+    with ScriptedServer([Reply(status, "no")]) as srv:
+        with pytest.raises(ClientError):
+            http.get(srv.url + "/x")
+    assert len(srv.requests) == 1
+
+
+def test_connection_refused_gives_clear_error():
+    client = HttpClient(RetryPolicy(attempts=2, backoff_factor=0.01, connect_timeout=0.5), limiter=RateLimiter())
+    with ScriptedServer([Reply(200)]) as srv:
+        url = srv.url
+    with pytest.raises(RetryExhausted) as err:
+        client.get(url + "/gone")
+    assert "could not connect" in str(err.value) or "timed out" in str(err.value)
+    assert "JAMSTAT_MODE=replay" in str(err.value)
+
+
+def test_user_agent_and_accept_sent(http):
+    seen = {}
+
+    def handler(req):
+        return Reply(200, {})
+
+    with ScriptedServer(handler) as srv:
+        session = make_session(FAST)
+        r = session.get(srv.url + "/ua", timeout=2)
+        seen["ua"] = r.request.headers["User-Agent"]
+    assert seen["ua"] == USER_AGENT
+
+
+def test_truncated_json_is_a_clear_payload_error(http):
+    with ScriptedServer([Reply(200, b'{"values": [{"kpi": "N1", "per')]) as srv:
+        f = http.get(srv.url + "/trunc")
+    with pytest.raises(PayloadError) as err:
+        f.json()
+    assert "/trunc" in str(err.value) and "not valid JSON" in str(err.value)
+
+
+def test_bom_is_tolerated():
+    assert decode_json(b'\xef\xbb\xbf{"a": "\xc3\xa5"}') == {"a": "å"}
+
+
+def test_rate_limiter_paces_per_host():
+    lim = RateLimiter()
+    lim.set_interval("a", 0.1)
+    t0 = time.monotonic()
+    for _ in range(4):
+        lim.wait("a")
+    assert time.monotonic() - t0 >= 0.29
+    t1 = time.monotonic()
+    lim.wait("b")  # other host not delayed
+    assert time.monotonic() - t1 < 0.05
+
+
+def test_rate_limiter_adapts_to_rate_limit_headers(http):
+    lim = RateLimiter()
+    client = HttpClient(FAST, limiter=lim)
+    with ScriptedServer([Reply(200, {}, headers={"X-Rate-Limit-Remaining": "0", "X-Rate-Limit-Reset": "0.4"}),
+                         Reply(200, {})]) as srv:
+        client.get(srv.url + "/a")
+        t0 = time.monotonic()
+        client.get(srv.url + "/b")
+        assert time.monotonic() - t0 >= 0.35

@@ -1,0 +1,101 @@
+"""Replay server: matching rules, misses, provenance of derived recordings, standalone process."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import requests
+
+from ingest.config import REPO_ROOT
+from ingest.replay.server import MANIFEST, RECORDINGS
+
+REC = RECORDINGS
+
+
+def test_miss_is_404_with_header_and_named_request(replay_url):
+    r = requests.get(replay_url + "/kolada/v3/data/kpi/N99999/year/2020", params={"per_page": 5000}, timeout=5)
+    assert r.status_code == 404 and r.headers["X-Jamstat-Replay"] == "miss"
+    body = r.json()
+    assert body["method"] == "GET" and body["path"] == "/kolada/v3/data/kpi/N99999/year/2020"
+    assert body["query"] == {"per_page": "5000"} and "manifest.json" in body["hint"]
+
+
+def test_hit_serves_recorded_bytes_ignoring_per_page(replay_url):
+    r = requests.get(replay_url + "/kolada/v3/data/kpi/N21704/year/2023", params={"per_page": 5000}, timeout=5)
+    assert r.status_code == 200 and r.headers["X-Jamstat-Replay"] == "hit"
+    assert r.content == (REC / "kolada/v3_data_kpi_N21704_year_2023_trimmed.json").read_bytes()
+    assert r.headers["X-Jamstat-Provenance"] == "real"
+
+
+def test_undeclared_query_param_is_a_miss(replay_url):
+    r = requests.get(replay_url + "/kolada/v3/data/kpi/N21704/year/2023",
+                     params={"from_date": "2024-01-01"}, timeout=5)
+    assert r.status_code == 404
+
+
+def test_v1_post_matches_exact_body_only(replay_url):
+    url = replay_url + "/scb/v1/START/HE/HE0110/HE0110A/SamForvInk1"
+    query = json.loads((REC / "scb/v1_HE0110_medianinkomst_riket_kon_query.json").read_text("utf-8"))
+    assert requests.post(url, json=query, timeout=5).status_code == 200
+    query["query"][1]["selection"]["values"] = ["1", "2"]
+    assert requests.post(url, json=query, timeout=5).status_code == 404
+
+
+def test_v2_post_matches_declared_selection_in_any_order(replay_url):
+    url = replay_url + "/scb/v2/tables/TAB6471/data"
+    doc = json.loads((REC / "scb/v2_TAB6471_data_folkmangd_manad_lan_kon.json").read_text("utf-8"))
+    cats = {d: list(v["category"]["index"]) for d, v in doc["dimension"].items()}
+    sel = [{"variableCode": "Tid", "valueCodes": cats["Tid"][::-1]},
+           {"variableCode": "Kon", "valueCodes": cats["Kon"]},
+           {"variableCode": "Region", "valueCodes": ["*"], "codelist": "vs_CKM02Län"},
+           {"variableCode": "Alder", "valueCodes": cats["Alder"]},
+           {"variableCode": "ContentsCode", "valueCodes": ["000007SF"]}]
+    params = {"lang": "sv", "outputFormat": "json-stat2"}
+    assert requests.post(url, params=params, json={"selection": sel}, timeout=5).status_code == 200
+    sel[0]["valueCodes"] = ["2026M01"]
+    assert requests.post(url, params=params, json={"selection": sel}, timeout=5).status_code == 404
+
+
+def test_manifest_files_exist_and_derived_are_labelled():
+    doc = json.loads(MANIFEST.read_text("utf-8"))
+    kinds = {"real": 0, "derived": 0}
+    for e in doc["entries"]:
+        assert (REC / e["file"]).exists(), e["file"]
+        sidecar = (REC / e["source"]).read_text("utf-8")
+        kinds[e["provenance"]] += 1
+        if e["provenance"] == "derived":
+            assert sidecar.startswith("DERIVED")
+        else:
+            assert "DERIVED" not in sidecar.split("\n")[0]
+    assert kinds["real"] == 9 and kinds["derived"] >= 62 + 1 + 21
+
+
+def test_derived_municipality_list_is_complete(replay_url):
+    values = requests.get(replay_url + "/kolada/v3/municipality", timeout=5).json()["values"]
+    assert len(values) == 312 and sum(v["type"] == "K" for v in values) == 290
+    assert {"id": "0001", "title": "Region Stockholm", "type": "L"} in values
+
+
+def test_real_recordings_untouched():
+    out = subprocess.run(["git", "status", "--porcelain", "--", "ingest/replay/recordings/kolada/v3_data_kpi_N21704_year_2023_trimmed.json",
+                          "ingest/replay/recordings/scb"], cwd=REPO_ROOT, capture_output=True, text=True)
+    assert out.stdout.strip() == ""
+
+
+def test_standalone_replay_process_stops_on_sigterm():
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "ingest", "replay", "--port", "0"], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = proc.stdout.readline()
+        url = line.split("listening on ")[1].split()[0]
+        assert requests.get(url + "/scb/v2/config", timeout=5).json()["maxDataCells"] == 150000
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

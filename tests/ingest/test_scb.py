@@ -1,0 +1,227 @@
+"""SCB PxWeb: replay of the real v2 TAB6471 / v1 HE0110 recordings and SYNTHETIC fault tests."""
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from ingest import units
+from ingest.catalog import ScbTable, find_indicator, load_catalog, scb_spec
+from ingest.config import REPO_ROOT
+from ingest.http import ClientError
+from ingest.sources import scb
+from tests.ingest.conftest import catalog_with
+from tests.ingest.synthetic import Reply, ScriptedServer, jsonstat_cube
+
+REC = REPO_ROOT / "ingest" / "replay" / "recordings" / "scb"
+
+
+def _frame(settings, batch_id):
+    return pq.read_table(settings.batches_dir / "scb" / f"{batch_id}.parquet").to_pandas()
+
+
+def test_tab6471_replayed_golden_values_and_ckm_noise(settings, replay_urls, http):
+    s = units.ingest_scb_table("population_by_sex_age", mode="replay", base_urls=replay_urls, run_id="t",
+                               settings=settings, http=http)
+    assert s["status"] == "loaded" and s["rows"] == 2772
+    by_table = {c["table"]: c for c in s["chunks"]}
+    assert by_table["TAB6471"]["status"] == "loaded"
+    for t in ("BE/BE0101/BE0101A/BefolkningNy", "TAB638", "TAB5557"):
+        assert by_table[t]["status"] == "no_recorded_data"  # named, never fabricated
+    df = _frame(settings, by_table["TAB6471"]["batch_id"])
+    cell = df[(df.area_code == "01") & (df.period == "2026M01") & (df.dims == '{"Alder":"0-9"}')]
+    v = cell.set_index("sex")["value"]
+    assert (v["T"], v["M"], v["K"]) == (245284, 125373, 119906)
+    assert v["T"] != v["M"] + v["K"]  # Cell Key Method noise is preserved, not "fixed"
+    assert set(df.source_ref) == {"TAB6471/000007SF"}
+    assert sorted(df.area_code.unique())[:3] == ["01", "03", "04"]
+    manifest = json.loads((settings.batches_dir / "scb" / f"{by_table['TAB6471']['batch_id']}.json").read_text())
+    assert any("Cell Key Method" in n for n in manifest["notes"])
+    assert any(n.startswith("Alder: ") for n in manifest["notes"])
+    post = [r for r in manifest["responses"] if r["method"] == "POST"][0]
+    assert post["request_body"]["selection"][0] == {"variableCode": "Region", "valueCodes": ["*"],
+                                                    "codelist": "vs_CKM02Län"}
+    assert "outputFormat=json-stat2" in post["url"]
+
+
+def test_he0110_v1_replayed_golden_values(settings, replay_urls, http):
+    s = units.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
+                               run_id="t", settings=settings, http=http)
+    assert s["status"] == "loaded" and s["rows"] == 9
+    loaded = [c for c in s["chunks"] if c["status"] == "loaded"][0]
+    df = _frame(settings, loaded["batch_id"])
+    v = df[df.period == "2022"].set_index("sex")["value"]
+    assert (v["M"], v["K"], v["T"]) == (359.9, 277.3, 316.6)
+    assert set(df.area_code) == {"00"} and set(df.source_ref) == {"SamForvInk1/HE0110J8"}
+    assert set(df.dims) == {'{"Alder":"tot16+"}'}
+    manifest = json.loads((settings.batches_dir / "scb" / f"{loaded['batch_id']}.json").read_text())
+    sent = [r for r in manifest["responses"] if r["method"] == "POST"][0]["request_body"]
+    recorded = json.loads((REC / "v1_HE0110_medianinkomst_riket_kon_query.json").read_text("utf-8"))
+    assert sent == recorded  # exactly the recorded query body
+    # its v2 successor TAB3554 is not recorded: named, skipped
+    assert [c["status"] for c in s["chunks"] if c["table"] == "TAB3554"] == ["no_recorded_data"]
+
+
+def test_second_run_is_a_noop(settings, replay_urls, http):
+    a = units.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
+                               run_id="r1", settings=settings, http=http)
+    files = {p: p.stat().st_mtime_ns for p in settings.data_dir.rglob("*") if p.is_file()}
+    b = units.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
+                               run_id="r2", settings=settings, http=http)
+    assert a["status"] == "loaded" and b["status"] == "unchanged" and a["batch_ids"] == b["batch_ids"]
+    assert {p: p.stat().st_mtime_ns for p in settings.data_dir.rglob("*") if p.is_file()} == files
+
+
+def _meta_v2(dims: dict[str, list[str]], elim: dict[str, bool] | None = None) -> dict:
+    """SYNTHETIC v2 metadata (json-stat2) for the given dimensions."""
+    cube = jsonstat_cube(dims)
+    cube.pop("value")
+    for d in dims:
+        cube["dimension"][d]["extension"] = {"elimination": (elim or {}).get(d, False)}
+    return cube
+
+
+def _serve_cube_from_selection(limit_403: int | None = None):
+    """SYNTHETIC SCB v2: answers every data POST with a cube built from its selection (403 above limit)."""
+    dims = {"Region": ["00", "01", "0114", "0180"], "Kon": ["1", "2", "TotSa"], "ContentsCode": ["X1"],
+            "Tid": [str(y) for y in range(2010, 2022)]}
+
+    def handler(req):
+        if req.path.endswith("/config"):
+            return Reply(200, {"maxDataCells": 20, "maxCallsPerTimeWindow": 100, "timeWindow": 1})
+        if req.path.endswith("/metadata"):
+            return Reply(200, _meta_v2(dims, {"Kon": True}))
+        sel = {s["variableCode"]: s["valueCodes"] for s in req.json()["selection"]}
+        n = 1
+        for v in sel.values():
+            n *= len(v)
+        if limit_403 and n > limit_403:
+            return Reply(403, "")
+        return Reply(200, jsonstat_cube(sel))
+
+    return dims, handler
+
+
+def test_query_over_cell_limit_is_split_by_time(settings, http):
+    dims, handler = _serve_cube_from_selection()
+    spec = ScbTable("v2", "TABX", "X1", {"Region": ["*"], "Kon": ["1", "2"]})
+    meta = scb.parse_v2_metadata(_meta_v2(dims, {"Kon": True}), "TABX")
+    sels = scb.resolve_selection(meta, spec)
+    assert scb.cells(sels) == 4 * 2 * 1 * 12
+    chunks = scb.split_selection(sels, 20, scb.split_order(meta, sels))
+    assert all(scb.cells(c) <= 20 for c in chunks)
+    tids = [t for c in chunks for t in next(s for s in c if s.code == "Tid").values]
+    assert tids == dims["Tid"]  # every period exactly once
+    # tight limit: time alone is not enough → region split too
+    chunks = scb.split_selection(sels, 5, scb.split_order(meta, sels))
+    assert all(scb.cells(c) <= 5 for c in chunks) and sum(scb.cells(c) for c in chunks) == 96
+
+
+def test_unit_splits_and_fetches_every_chunk(settings, http, tmp_path):
+    dims, handler = _serve_cube_from_selection()
+    st = catalog_with(settings, tmp_path, [{
+        "indicator_id": "synthetic_scb", "goal_id": "0", "subgoal_id": "0.0", "source": "scb",
+        "source_ref": "SYNTHETIC", "unit": "count", "measure_type": "value_by_sex", "by_sex": "yes",
+        "scb_api": "v2", "scb_table": "TABX", "scb_contents_code": "X1",
+        "scb_selection": json.dumps({"Region": ["*"], "Kon": ["1", "2"]})}])
+    with ScriptedServer(handler) as srv:
+        urls = {"scb_v2": srv.url + "/api/v2", "scb_v1": srv.url + "/v1"}
+        s = units.ingest_scb_table("synthetic_scb", mode="live", base_urls=urls, run_id="r", settings=st, http=http)
+    posts = [r for r in srv.requests if r.method == "POST"]
+    assert len(posts) == len(s["chunks"]) > 1  # maxDataCells=20 read from /config
+    assert all(c["cells"] <= 20 for c in s["chunks"])
+    assert s["rows"] == 96 and s["status"] == "loaded"
+    assert "synthetic_scb" in units.plan_scb(st)
+
+
+def test_403_splits_and_retries(http):
+    dims, handler = _serve_cube_from_selection(limit_403=12)
+    meta = scb.parse_v2_metadata(_meta_v2(dims, {"Kon": True}), "TABX")
+    sels = scb.resolve_selection(meta, ScbTable("v2", "TABX", "X1", {"Region": ["01"], "Kon": ["1", "2"]}))
+    with ScriptedServer(handler) as srv:
+        client = scb.ScbV2Client(http, srv.url + "/api/v2")
+        fetched = scb.fetch_chunk(client, "TABX", sels, scb.split_order(meta, sels))
+    sizes = [len(next(s for s in r.json()["selection"] if s["variableCode"] == "Tid")["valueCodes"])
+             for r in srv.requests]
+    assert sizes[0] == 12 and len(fetched) >= 2 and sum(sizes[1:]) >= 12
+    assert [r for r in srv.requests][0].json()  # the first, too-big request was answered 403
+    total = sum(len(scb.normalize_payload(f.json(), "TABX")[0]) for f in fetched)
+    assert total == 24
+
+
+def test_400_is_not_retried_nor_split(http):
+    with ScriptedServer([Reply(400, {"title": "Illegal selection expression"},
+                               content_type="application/problem+json")]) as srv:
+        client = scb.ScbV2Client(http, srv.url + "/api/v2")
+        sels = [scb.VarSel("Tid", ("2020", "2021"), 2)]
+        with pytest.raises(ClientError) as err:
+            scb.fetch_chunk(client, "TABX", sels, ["Tid"])
+    assert len(srv.requests) == 1 and "Illegal selection" in str(err.value)
+
+
+def test_mandatory_variable_without_selection_is_an_error():
+    meta = scb.parse_v2_metadata(_meta_v2({"Region": ["00"], "Alder": ["0-9"], "ContentsCode": ["X1"],
+                                           "Tid": ["2020"]}, {"Region": True}), "TABX")
+    with pytest.raises(scb.SelectionError, match="Alder.*cannot be eliminated"):
+        scb.resolve_selection(meta, ScbTable("v2", "TABX", "X1", {}))
+    sels = scb.resolve_selection(meta, ScbTable("v2", "TABX", "X1", {"Alder": ["*"]}))
+    assert [s.code for s in sels] == ["Alder", "ContentsCode", "Tid"]  # Region eliminated, Tid all
+
+
+def test_selection_expressions_against_real_metadata():
+    doc = json.loads((REC / "v2_TAB6471_metadata.json").read_text("utf-8"))
+    meta = scb.parse_v2_metadata(doc, "TAB6471")
+    tid = meta.var("Tid").values
+    assert scb.expand("top(4)", tid, "t") == ["2026M01", "2026M02", "2026M03", "2026M04"]
+    assert scb.expand("from(2026M03)", tid, "t") == ["2026M03", "2026M04"]
+    assert scb.expand("range(2025M11,2026M01)", tid, "t") == ["2025M11", "2025M12", "2026M01"]
+    assert len(scb.expand("01*", meta.var("Region").values, "r")) == 27  # län 01 + its 26 kommuner
+    with pytest.raises(scb.SelectionError, match="not in the table"):
+        scb.expand("9999", meta.var("Region").values, "r")
+    assert meta.last_period == "2026M04" and meta.var("Kon").elimination
+
+
+def test_succession_restricts_successor_periods():
+    meta = scb.parse_v2_metadata(_meta_v2({"Kon": ["1"], "ContentsCode": ["X1"], "Tid": ["2023", "2024", "2025"]}),
+                                 "TABNEW")
+    sels = scb.resolve_selection(meta, ScbTable("v2", "TABNEW", "X1", {"Kon": ["1"]}))
+    after = scb.restrict_time_after(sels, meta, "2024")
+    assert next(s for s in after if s.code == "Tid").values == ("2025",)
+
+
+def test_catalog_spec_lists_successors():
+    spec = scb_spec(find_indicator(load_catalog(), "population_by_sex_age"))
+    assert [t.table for t in spec.tables] == ["BE/BE0101/BE0101A/BefolkningNy", "TAB638", "TAB5557", "TAB6471"]
+    assert spec.tables[-1].granularity == "month" and spec.tables[-1].source_ref == "TAB6471/000007SF"
+
+
+def test_bom_payload_decodes(http):
+    doc = jsonstat_cube({"Kon": ["1", "2", "1+2"], "ContentsCode": ["X1"], "Tid": ["2020"]})
+    body = b"\xef\xbb\xbf" + json.dumps(doc).encode()  # SYNTHETIC v1-style BOM
+    with ScriptedServer([Reply(200, body)]) as srv:
+        f = http.get(srv.url + "/v1/x")
+    frame, _ = scb.normalize_payload(f.json(), "SYNTH")
+    assert list(frame.sex) == ["M", "K", "T"] and list(frame.area_code) == ["00"] * 3
+
+
+def test_status_symbols_become_null_with_status():
+    doc = jsonstat_cube({"Region": ["0180", "0114"], "Kon": ["1", "2"], "ContentsCode": ["X1"], "Tid": ["2020"]})
+    doc["value"][1] = None
+    doc["value"][2] = None
+    doc["status"] = {"1": "..", "2": "."}
+    frame, _ = scb.normalize_payload(doc, "SYNTH")
+    assert frame["value"].isna().tolist() == [False, True, True, False]
+    assert frame["status"].tolist() == [None, "..", ".", None]
+
+
+def test_unknown_sex_code_is_schema_drift():
+    doc = jsonstat_cube({"Kon": ["3"], "ContentsCode": ["X1"], "Tid": ["2020"]})
+    with pytest.raises(scb.SchemaDrift, match="unknown sex code"):
+        scb.normalize_payload(doc, "SYNTH")
+
+
+def test_v2_config_sets_pacing():
+    cfg = json.loads((REC / "v2_config.json").read_text("utf-8"))
+    limit, interval = scb.ScbV2Client(None, "http://x").limits(cfg)
+    assert limit == 150000 and interval == pytest.approx(1 / 3)
