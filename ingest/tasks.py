@@ -130,6 +130,9 @@ def build_candidate(run_id: str) -> dict:
     loaded = warehouse.prepare_candidate(settings)
     if not loaded["batches"]:
         raise GateFailed("no committed batches in data/batches: run the ingest DAGs first (make run does both)")
+    deps = warehouse.run_dbt(settings, "deps")  # the helper package is local (dbt Hub is unreachable offline)
+    if not deps.success:
+        raise GateFailed("dbt deps failed:\n" + deps.log_tail)
     dbt = warehouse.run_dbt(settings, "build")
     checks = [{"check": f["node"], "success": False, "observed": f["message"], "failing_rows": f.get("failures"),
                "expected": "pass"} for f in dbt.failures]
