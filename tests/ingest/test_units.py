@@ -1,0 +1,101 @@
+"""Units for Airflow: plans from the catalog, mode resolution, file drops, the tasks.py wiring."""
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pyarrow.parquet as pq
+import pytest
+
+from ingest import units
+from ingest.catalog import ingestibility, kolada_kpis, load_catalog
+from ingest.sources.files import FileDropError
+
+
+def test_plan_kolada_is_the_catalog(settings):
+    plan = units.plan_kolada(settings)
+    cat = load_catalog(settings.catalog_path)
+    assert plan == kolada_kpis(cat) and len(plan) == len({i.source_ref for i in cat if i.source == "kolada"})
+    assert "N00945" in plan and "N21704" in plan
+
+
+def test_plan_scb_only_ingestible_rows(settings):
+    plan = units.plan_scb(settings)
+    assert set(plan) == {"population_by_sex_age", "median_earned_income_16plus_scb"}
+    cat = load_catalog(settings.catalog_path)
+    for ind in cat:
+        if ind.source == "scb" and ind.indicator_id not in plan:
+            ok, reason = ingestibility(ind)
+            assert not ok and reason.startswith("SCB:")
+
+
+def test_resolve_mode_explicit_and_auto_offline(settings, monkeypatch):
+    assert units.resolve_mode(settings) == "replay"
+    assert units.resolve_mode(dataclasses.replace(settings, mode="live")) == "live"
+    import requests
+
+    def boom(*a, **k):
+        raise requests.ConnectionError("offline (test)")
+
+    monkeypatch.setattr(requests, "get", boom)
+    assert units.resolve_mode(dataclasses.replace(settings, mode="auto"), timeout=0.1) == "replay"
+
+
+def test_kolada_years_env(monkeypatch):
+    monkeypatch.setenv("JAMSTAT_KOLADA_YEARS", "2019-2021,2023")
+    assert units.kolada_years() == [2019, 2020, 2021, 2023]
+
+
+SCB_CSV = ("\ufeff\"region\",\"kön\",\"2022\",\"2023\"\n"
+           "\"0180 Stockholm\",\"män\",\"100,5\",\"..\"\n"
+           "\"0180 Stockholm\",\"kvinnor\",\"90\",\"91,25\"\n"
+           "\"00 Riket\",\"totalt\",\"1000\",\"1001\"\n")   # SYNTHETIC, shaped like an SCB CSV export
+
+
+def test_file_drop_csv_wide(settings):
+    landing = units.landing_dir(settings)
+    landing.mkdir(parents=True)
+    (landing / "vab.csv").write_text(SCB_CSV, encoding="utf-8")
+    (landing / "vab.yaml").write_text(
+        "file: vab.csv\nindicator_id: vab_fk_open_data\ncolumns: {area: region, sex: kön}\nwide_periods: true\n",
+        encoding="utf-8")
+    assert units.plan_file_drops(settings) == ["vab.yaml"]
+    s = units.ingest_file_drop("vab.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
+    assert s["status"] == "loaded" and s["rows"] == 6
+    df = pq.read_table(settings.batches_dir / "file" / f"{s['batch_id']}.parquet").to_pandas()
+    assert set(df.source) == {"file"} and df.source_ref.iloc[0].startswith("https://www.forsakringskassan.se/")
+    m = df[(df.sex == "M") & (df.period == "2022")]
+    assert m.area_code.item() == "0180" and m.value.item() == 100.5
+    sup = df[(df.sex == "M") & (df.period == "2023")]
+    assert sup.value.isna().item() and sup.status.item() == ".."
+    assert df[(df.area_code == "00")].sex.unique().tolist() == ["T"]
+    again = units.ingest_file_drop("vab.yaml", mode="replay", base_urls={}, run_id="r2", settings=settings)
+    assert again["status"] == "unchanged"
+    manifest = json.loads((settings.batches_dir / "file" / f"{s['batch_id']}.json").read_text())
+    assert manifest["responses"][0]["method"] == "FILE" and "indicator_id=vab_fk_open_data" in manifest["notes"]
+
+
+def test_file_drop_bad_mapping_names_file(settings):
+    landing = units.landing_dir(settings)
+    landing.mkdir(parents=True)
+    (landing / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
+    (landing / "x.json").write_text(json.dumps({"file": "x.csv", "source_ref": "S", "columns": {"area": "nope"}}))
+    with pytest.raises(FileDropError, match=r"x\.json.*'nope' not in the file"):
+        units.ingest_file_drop("x.json", run_id="r", settings=settings)
+    assert not (settings.batches_dir / "file").exists()
+
+
+def test_tasks_wiring_runs_a_replay_unit(settings, monkeypatch):
+    """ingest/tasks.py (the DAGs' entry) → units, with its own replay server on an ephemeral port."""
+    from ingest import tasks
+
+    monkeypatch.setenv("JAMSTAT_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("JAMSTAT_MODE", "replay")
+    monkeypatch.delenv("JAMSTAT_REPLAY_URL", raising=False)
+    monkeypatch.setenv("JAMSTAT_KOLADA_YEARS", "2023")
+    assert tasks.resolve_mode()["mode"] == "replay"
+    s = tasks.ingest_unit("kolada", "N21704", {"mode": "replay"}, "manual__1")
+    assert s["status"] == "loaded" and s["rows"] == 15
+    miss = tasks.ingest_unit("kolada", "N05816", {"mode": "replay"}, "manual__1")
+    assert miss["status"] == "no_recorded_data" and miss["detail"]
+    json.dumps(s)  # JSON-serialisable for XCom
