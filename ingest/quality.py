@@ -641,6 +641,11 @@ def _soda_check_to_check(table: str, cr) -> Check:
                     "freshness": getattr(cr, "freshness", None), **diag}
     elif chk.type == "row_count":
         observed = {"row_count": cr.threshold_value, **diag}
+    if chk.type == "freshness" and status in (FAILED, WARNED):
+        th = _soda_threshold_text(chk.threshold if status == FAILED else getattr(chk, "warn_threshold", None)) or {}
+        message = (f"{table}: newest {getattr(cr.check, 'column_name', None) or 'timestamp'} "
+                   f"{_jsonable(getattr(cr, 'max_timestamp_utc', None))} is {getattr(cr, 'freshness', '?')} old "
+                   f"at {_jsonable(getattr(cr, 'data_timestamp_utc', None))}; threshold {th}")
     if status == ERROR:
         message = f"check not evaluated (outcome {outcome})"
     elif status == FAILED and message is None:

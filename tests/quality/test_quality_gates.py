@@ -337,3 +337,37 @@ def test_summary_and_report_name_the_failing_checks(make_candidate, tmp_path: Pa
         {"gate": "dbt", "success": True, "checks": [], "error": None, "duration_s": 12.0}]
     assert quality.summarize(dicts).startswith("QUALITY GATES: FAILED (2/4")
     quality.write_report(dicts, tmp_path / "r2.md")
+
+
+# ---------------------------------------------------------------------------------------------- real dbt build
+@pytest.mark.slow
+def test_gates_pass_on_a_real_dbt_built_candidate(tmp_path: Path):
+    """tests/dbt/candidate_fixture.py (raw from recorded payloads) + one `dbt build` into tmp, then every gate."""
+    import os
+    import subprocess
+    import sys
+    from datetime import UTC
+
+    import duckdb
+
+    fixture = pytest.importorskip("tests.dbt.candidate_fixture")
+    repo = quality.REPO_ROOT
+    cand = tmp_path / "candidate.duckdb"
+    fixture.build_candidate(cand)
+    env = {**os.environ, "JAMSTAT_CANDIDATE_PATH": str(cand), "DO_NOT_TRACK": "1"}
+    dbt = Path(sys.executable).with_name("dbt")
+    proc = subprocess.run([str(dbt), "build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
+                           "--log-path", str(tmp_path / "logs")], cwd=repo / "dbt_project", env=env,
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        pytest.skip(f"dbt build of the fixture failed (dbt project not ready?): {proc.stdout[-800:]}")
+    con = duckdb.connect(str(cand), read_only=True)
+    newest = con.execute("SELECT max(fetched_at) FROM raw.batches").fetchone()[0]
+    con.close()
+    now = newest.replace(tzinfo=UTC) + timedelta(days=1)
+    prev = tmp_path / "published.duckdb"
+    shutil.copy(cand, prev)
+    results = [quality.run_freshness_gate(cand, now=now), gx(cand, previous_published_path=prev),
+               quality.run_soda_gate(cand, now=now)]
+    assert all(r.success for r in results), quality.summarize(results)
+    assert results[1].n_evaluated > 50 and results[2].n_evaluated > 50
