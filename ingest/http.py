@@ -258,7 +258,7 @@ class HttpClient:
     def close(self) -> None:
         self.session.close()
 
-    def __enter__(self) -> "HttpClient":
+    def __enter__(self) -> HttpClient:
         return self
 
     def __exit__(self, *exc) -> None:

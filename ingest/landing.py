@@ -106,7 +106,7 @@ class Unit:
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def for_settings(cls, settings, source: str, unit: str, mode: str, run_id: str) -> "Unit":
+    def for_settings(cls, settings, source: str, unit: str, mode: str, run_id: str) -> Unit:
         return cls(settings.raw_dir, settings.batches_dir, source, unit, mode, run_id, settings.data_dir)
 
     def land(self, fetched: Fetched, dataset: str, ext: str = "json") -> str:
@@ -122,7 +122,7 @@ class Unit:
     def batch_id(self) -> str:
         return compute_batch_id(self.unit, [r["sha256"] for r in self.responses])
 
-    def commit(self, frame: pd.DataFrame, source_refs: list[str] | None = None) -> "BatchResult":
+    def commit(self, frame: pd.DataFrame, source_refs: list[str] | None = None) -> BatchResult:
         return commit_batch(self.batches_dir, source=self.source, unit=self.unit, responses=self.responses,
                             frame=frame, mode=self.mode, run_id=self.run_id, notes=self.notes,
                             source_refs=source_refs)

@@ -25,7 +25,7 @@ import pandas as pd
 
 from ingest.catalog import find_indicator, kolada_entry, kolada_kpis, load_catalog, scb_spec, scb_specs
 from ingest.config import LIVE_BASE_URLS, USER_AGENT, Settings
-from ingest.http import LIMITER, DEFAULT_POLICY, HttpClient, HttpError, ReplayMiss, RetryPolicy
+from ingest.http import DEFAULT_POLICY, LIMITER, HttpClient, HttpError, ReplayMiss, RetryPolicy
 from ingest.landing import Unit, empty_frame
 from ingest.sources import kolada as kol
 from ingest.sources import scb
@@ -299,8 +299,10 @@ def ingest_scb_table(spec_id: str, *, mode: str, base_urls: dict[str, str], run_
                 res = unit.commit(pd.concat(frames, ignore_index=True), source_refs=[t.source_ref])
                 chunks_out.append({"table": t.table, "chunk": key, "cells": scb.cells(chunk),
                                    "requests": len(fetched), **res.summary()})
-    except (HttpError, scb.SelectionError, scb.CellLimitError) as exc:
-        raise type(exc)(f"SCB spec {spec_id}: {exc}") if not isinstance(exc, HttpError) else exc
+    except HttpError:
+        raise  # the message names the table URL
+    except (scb.SelectionError, ValueError) as exc:
+        raise type(exc)(f"SCB spec {spec_id}: {exc}") from exc
     finally:
         if own_http:
             http.close()

@@ -136,7 +136,7 @@ def decode(doc: dict, url: str = "") -> Cube:
         raise SchemaDrift(f"{url or 'json-stat2'}: id has {len(ids)} entries but size has {len(sizes)}", url=url)
     codes: dict[str, list[str]] = {}
     labels: dict[str, dict[str, str]] = {}
-    for name, size in zip(ids, sizes):
+    for name, size in zip(ids, sizes, strict=True):
         dim = _require(dims, name, "dimension", url)
         codes[name] = _category_codes(dim, name, url)
         if len(codes[name]) != size:
@@ -157,7 +157,7 @@ def dims_json(frame: pd.DataFrame, columns: list[str]) -> np.ndarray:
     if not columns:
         return np.full(len(frame), "{}", dtype=object)
     parts = None
-    for i, col in enumerate(sorted(columns)):
+    for col in sorted(columns):
         cats = pd.Categorical(frame[col].astype(str))
         enc = np.array([json.dumps(col, ensure_ascii=False) + ":" + json.dumps(c, ensure_ascii=False)
                         for c in cats.categories], dtype=object)

@@ -66,7 +66,7 @@ class KoladaClient:
     def _pages(self, path: str, params: dict | None, dataset: str) -> Iterator[tuple[Fetched, dict]]:
         url = f"{self.base}{path}"
         query = {"per_page": self.per_page, **(params or {})}
-        for page in range(1, self.max_pages + 1):
+        for _page in range(1, self.max_pages + 1):
             fetched = self.http.get(url, params=query)
             if self.on_response:
                 self.on_response(fetched, dataset)

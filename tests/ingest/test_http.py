@@ -5,9 +5,17 @@ import time
 
 import pytest
 
-from ingest.http import (ClientError, HttpClient, PayloadError, RateLimiter, RetryExhausted, RetryPolicy,
-                         decode_json, make_session)
 from ingest.config import USER_AGENT
+from ingest.http import (
+    ClientError,
+    HttpClient,
+    PayloadError,
+    RateLimiter,
+    RetryExhausted,
+    RetryPolicy,
+    decode_json,
+    make_session,
+)
 from tests.ingest.conftest import FAST
 from tests.ingest.synthetic import Reply, ScriptedServer
 

@@ -69,8 +69,8 @@ def test_decoder_is_at_least_5x_faster_than_json_normalize():
 
     def via_json_normalize(d):
         keys = [list(d["dimension"][k]["category"]["index"]) for k in d["id"]]
-        records = [{"dims": dict(zip(d["id"], combo)), "value": v}
-                   for combo, v in zip(itertools.product(*keys), d["value"])]
+        records = [{"dims": dict(zip(d["id"], combo, strict=True)), "value": v}
+                   for combo, v in zip(itertools.product(*keys), d["value"], strict=True)]
         return pd.json_normalize(records)
 
     def best(fn, n=3):
