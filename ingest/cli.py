@@ -148,8 +148,13 @@ def coverage(fmt: str) -> None:
     elif fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
-        with pd.option_context("display.max_rows", None, "display.width", 250, "display.max_colwidth", 70):
-            click.echo(frame.to_string(index=False))
+        cols = ["indicator_id", "source", "ref", "ingestible", "batches", "rows", "last_fetched", "reason"]
+        text = frame[cols].astype(str)
+        text["reason"] = text["reason"].str.slice(0, 110)
+        widths = {c: max(len(c), int(text[c].str.len().max())) for c in cols[:-1]}
+        click.echo("  ".join(c.ljust(widths[c]) for c in cols[:-1]) + "  reason")
+        for row in text.itertuples(index=False):
+            click.echo("  ".join(str(getattr(row, c)).ljust(widths[c]) for c in cols[:-1]) + "  " + row.reason)
         n_ok = (frame["ingestible"] == "yes").sum()
         click.echo(f"\n{n_ok}/{len(frame)} indicators ingestible by API; {int((frame['batches'] > 0).sum())} "
                    f"have committed batches ({int(frame['rows'].sum())} rows).")
