@@ -127,7 +127,7 @@ def publish_to_postgres(published_duckdb: Path, url: str, *, schema: str = SERVE
     if not published_duckdb.is_file():
         raise ServePostgresError(f"published DuckDB file {published_duckdb} does not exist; publish it first")
     next_schema, old_schema = f"{schema}_next", f"{schema}_old"
-    S, I = sql.SQL, sql.Identifier  # noqa: N806
+    S, Id = sql.SQL, sql.Identifier  # noqa: N806
 
     duck = duckdb.connect()
     workdir = Path(tempfile.mkdtemp(prefix="jamstat-pgpub-"))
@@ -146,15 +146,15 @@ def publish_to_postgres(published_duckdb: Path, url: str, *, schema: str = SERVE
                     raise ServePostgresError(
                         f"reader role {reader_role!r} does not exist; run ensure_reader_role() "
                         "(python -m ingest.serve_postgres ensure-reader) or the compose init script first")
-                pg.execute(S("drop schema if exists {} cascade").format(I(next_schema)))  # leftovers of a crash
+                pg.execute(S("drop schema if exists {} cascade").format(Id(next_schema)))  # leftovers of a crash
                 row_counts: dict[str, int] = {}
                 try:
                     with pg.transaction():
-                        pg.execute(S("create schema {}").format(I(next_schema)))
+                        pg.execute(S("create schema {}").format(Id(next_schema)))
                         for table, cols in tables.items():
                             row_counts[table] = _load_table(duck, pg, workdir, duckdb_schema, next_schema, table, cols)
                         for table in tables:
-                            pg.execute(S("analyze {}.{}").format(I(next_schema), I(table)))
+                            pg.execute(S("analyze {}.{}").format(Id(next_schema), Id(table)))
                         if reader_role:
                             _grant_reader(pg, next_schema, reader_role)
                     load_s = time.perf_counter() - started
@@ -163,7 +163,7 @@ def publish_to_postgres(published_duckdb: Path, url: str, *, schema: str = SERVE
                     swap_s = time.perf_counter() - swap_started
                 except BaseException:
                     try:
-                        pg.execute(S("drop schema if exists {} cascade").format(I(next_schema)))
+                        pg.execute(S("drop schema if exists {} cascade").format(Id(next_schema)))
                     except psycopg.Error:  # connection gone: the load transaction was rolled back anyway
                         log.exception("could not drop %s after a failed publication", next_schema)
                     raise
@@ -194,7 +194,7 @@ def _load_table(duck, pg, workdir: Path, src_schema: str, dest_schema: str, tabl
     csv_path = workdir / "table.csv"
     duck.execute(f"COPY (SELECT {select} FROM pub.{src_schema}.{src}) TO '{csv_path}' (FORMAT csv, HEADER false)")
     expected = duck.execute(f"SELECT count(*) FROM pub.{src_schema}.{src}").fetchone()[0]
-    copy_sql = sql.SQL("copy {}.{} ({}) from stdin (format csv)").format(
+    copy_sql = sql.SQL("copy {}.{} ({}) from stdin (format csv, freeze)").format(
         sql.Identifier(dest_schema), sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c, *_ in cols))
     with pg.cursor() as cur:
         with cur.copy(copy_sql) as copy, open(csv_path, "rb") as fh:
@@ -225,18 +225,18 @@ def _swap(pg, schema: str, next_schema: str, old_schema: str, lock_timeout_s: fl
     import psycopg
     from psycopg import sql
 
-    S, I = sql.SQL, sql.Identifier  # noqa: N806
+    S, Id = sql.SQL, sql.Identifier  # noqa: N806
     for attempt in range(1, attempts + 1):
         try:
             with pg.transaction():
                 pg.execute(S("set local lock_timeout = {}").format(sql.Literal(f"{int(lock_timeout_s * 1000)}ms")))
-                pg.execute(S("drop schema if exists {} cascade").format(I(old_schema)))
+                pg.execute(S("drop schema if exists {} cascade").format(Id(old_schema)))
                 exists = pg.execute("select 1 from pg_namespace where nspname = %s", [schema]).fetchone()
                 if exists:
-                    pg.execute(S("alter schema {} rename to {}").format(I(schema), I(old_schema)))
-                pg.execute(S("alter schema {} rename to {}").format(I(next_schema), I(schema)))
+                    pg.execute(S("alter schema {} rename to {}").format(Id(schema), Id(old_schema)))
+                pg.execute(S("alter schema {} rename to {}").format(Id(next_schema), Id(schema)))
                 if exists:
-                    pg.execute(S("drop schema {} cascade").format(I(old_schema)))
+                    pg.execute(S("drop schema {} cascade").format(Id(old_schema)))
             return attempt
         except psycopg.errors.LockNotAvailable:
             if attempt == attempts:
@@ -266,8 +266,8 @@ def ensure_reader_role(url: str, role: str = READER_ROLE, *, password_env: str =
     password = os.environ.get(password_env)
     if not password:
         raise ServePostgresError(f"set {password_env} to the reader's password (never put it in code or git)")
-    S, I, L = sql.SQL, sql.Identifier, sql.Literal  # noqa: N806
-    r = I(role)
+    S, Id, L = sql.SQL, sql.Identifier, sql.Literal  # noqa: N806
+    r = Id(role)
     with psycopg.connect(url, autocommit=True) as pg:
         dbname = pg.info.dbname
         verifier = pg.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
@@ -281,12 +281,12 @@ def ensure_reader_role(url: str, role: str = READER_ROLE, *, password_env: str =
             pg.execute(S("alter role {} set statement_timeout = {}").format(r, L(statement_timeout)))
             pg.execute(S("alter role {} set idle_in_transaction_session_timeout = {}").format(
                 r, L(idle_in_transaction_timeout)))
-            pg.execute(S("alter role {} set search_path = {}").format(r, I(schema)))
+            pg.execute(S("alter role {} set search_path = {}").format(r, Id(schema)))
             # nothing through PUBLIC: no objects in public, no temp tables
             pg.execute("revoke all on schema public from public")
-            pg.execute(S("revoke temporary on database {} from public").format(I(dbname)))
-            pg.execute(S("revoke all on database {} from {}").format(I(dbname), r))
-            pg.execute(S("grant connect on database {} to {}").format(I(dbname), r))
+            pg.execute(S("revoke temporary on database {} from public").format(Id(dbname)))
+            pg.execute(S("revoke all on database {} from {}").format(Id(dbname), r))
+            pg.execute(S("grant connect on database {} to {}").format(Id(dbname), r))
             if pg.execute("select 1 from pg_namespace where nspname = %s", [schema]).fetchone():
                 _grant_reader(pg, schema, role)
     log.info("reader role %s ready on %s (%s)", role, redact(url), "created" if created else "updated")

@@ -3,6 +3,7 @@ small published-style DuckDB file holding real Kolada values."""
 from __future__ import annotations
 
 import itertools
+import json
 import os
 import re
 import secrets
@@ -99,7 +100,7 @@ def build_published(path: Path, *, version: int = 1, extra_sql: str = "") -> Pat
         con.executemany("insert into marts.fct_indicator_value values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.execute("create table marts.publications (run_id varchar, published_at timestamp, row_counts varchar)")
         con.execute("insert into marts.publications values (?, now()::timestamp, ?)",
-                    [f"run_v{version}", '{"fct_indicator_value": %d}' % len(rows)])
+                    [f"run_v{version}", json.dumps({"fct_indicator_value": len(rows)})])
         if extra_sql:
             con.execute(extra_sql)
     return path

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Runs once, when the postgres service starts on an EMPTY data volume (/docker-entrypoint-initdb.d).
+# Creates the BI publication database and its two roles from environment variables (never literals):
+#   loader    (JAMSTAT_LOADER_PASSWORD)     owns the warehouse database; the pipeline publishes as it
+#   bi_reader (JAMSTAT_BI_READER_PASSWORD)  CONNECT + USAGE on marts + SELECT on its tables, read-only, timeout
+# Later password changes: `python -m ingest.serve_postgres ensure-reader` (as a CREATEROLE role) or ALTER ROLE.
+# Same privileges as ingest.serve_postgres.ensure_reader_role; tests/serving/test_compose.py runs this script.
+set -euo pipefail
+
+: "${JAMSTAT_LOADER_PASSWORD:?set it in .env}"
+: "${JAMSTAT_BI_READER_PASSWORD:?set it in .env}"
+WAREHOUSE_DB="${JAMSTAT_WAREHOUSE_DB:-warehouse}"
+LOADER_ROLE="${JAMSTAT_LOADER_ROLE:-loader}"
+READER_ROLE="${JAMSTAT_BI_READER_ROLE:-bi_reader}"
+
+psql -v ON_ERROR_STOP=1 -X --username "${POSTGRES_USER:-postgres}" --dbname "${POSTGRES_DB:-postgres}" \
+  -v db="${WAREHOUSE_DB}" -v loader="${LOADER_ROLE}" -v reader="${READER_ROLE}" \
+  -v loader_pw="${JAMSTAT_LOADER_PASSWORD}" -v reader_pw="${JAMSTAT_BI_READER_PASSWORD}" <<'SQL'
+set password_encryption = 'scram-sha-256';
+create role :"loader" login password :'loader_pw';
+create role :"reader" login noinherit connection limit 20 password :'reader_pw';
+create database :"db" owner :"loader";
+revoke all on database :"db" from public;
+grant connect on database :"db" to :"reader";
+alter role :"reader" set default_transaction_read_only = on;
+alter role :"reader" set statement_timeout = '60s';
+alter role :"reader" set idle_in_transaction_session_timeout = '10min';
+alter role :"reader" set search_path = marts;
+\connect :"db"
+revoke all on schema public from public;
+create schema marts authorization :"loader";
+grant usage on schema marts to :"reader";
+alter default privileges for role :"loader" in schema marts grant select on tables to :"reader";
+SQL
+echo "jamstat: database ${WAREHOUSE_DB} with roles ${LOADER_ROLE} (owner) and ${READER_ROLE} (read-only) created"
