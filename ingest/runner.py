@@ -18,6 +18,7 @@ from ingest.config import REPO_ROOT, Settings
 PIPELINE = ("ingest_kolada", "ingest_scb", "transform_publish")
 TASK_LINE = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")
 STATE_LINE = re.compile(r"new_state=(\w+)")
+FAILURE_NOTICE = re.compile(r"(jamstat: \S+ failed in run \S+: .*?)\s+\[jamstat\.notify\]")
 
 
 def run_dag(dag_id: str, env: dict, log_dir: Path) -> tuple[bool, float, Path]:
@@ -32,13 +33,15 @@ def run_dag(dag_id: str, env: dict, log_dir: Path) -> tuple[bool, float, Path]:
         assert proc.stdout is not None
         for line in proc.stdout:
             log.write(line)
+            if m := FAILURE_NOTICE.search(line):
+                print(f"    ✘ {m.group(1)}", flush=True)
             if m := STATE_LINE.search(line):
                 last_state = m.group(1)
             if m := TASK_LINE.search(line):
                 task, idx = m.groups()
                 states[last_state] = states.get(last_state, 0) + 1
                 label = task if idx == "-1" else f"{task}[{idx}]"
-                if idx == "-1" or last_state != "success":
+                if idx == "-1":
                     print(f"    {'✔' if last_state == 'success' else '·' if last_state == 'skipped' else '✘'} "
                           f"{label:<28} {last_state}", flush=True)
         rc = proc.wait()

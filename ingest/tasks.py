@@ -134,8 +134,12 @@ def build_candidate(run_id: str) -> dict:
     if not deps.success:
         raise GateFailed("dbt deps failed:\n" + deps.log_tail)
     dbt = warehouse.run_dbt(settings, "build")
-    checks = [{"check": f["node"], "success": False, "observed": f["message"], "failing_rows": f.get("failures"),
-               "expected": "pass"} for f in dbt.failures]
+    messages = {f["node"]: f["message"] for f in dbt.failures}
+    checks = [{"check": t["node"], "success": t["status"] in ("pass", "warn"), "status": t["status"],
+               "observed": messages.get(t["node"], t["status"]), "failing_rows": t.get("failures"),
+               "expected": "pass"} for t in dbt.tests]
+    checks += [{"check": f["node"], "success": False, "status": f["status"], "observed": f["message"],
+                "expected": "success"} for f in dbt.failures if not f["node"].startswith(("test.", "unit_test."))]
     result = {"gate": "dbt", "success": dbt.success, "checks": checks, "counts": dbt.counts,
               "error": None if dbt.success or checks else dbt.log_tail[-2000:], "duration_s": dbt.elapsed_s,
               "loaded": loaded}

@@ -83,6 +83,7 @@ class DbtResult:
     elapsed_s: float
     counts: dict = field(default_factory=dict)      # status -> n (pass, fail, error, warn, skipped, success)
     failures: list = field(default_factory=list)    # [{node, status, message, failures}]
+    tests: list = field(default_factory=list)       # every test node: [{node, status, failures}]
     log_tail: str = ""
 
     def summary(self) -> str:
@@ -114,9 +115,9 @@ def run_dbt(settings: Settings, command: str = "build", *, target: str = "duckdb
     target_path = target_path or settings.warehouse_dir / "work" / "dbt_target"
     env = {**os.environ, "DO_NOT_TRACK": "1",
            "JAMSTAT_CANDIDATE_PATH": str(candidate or settings.candidate_path),
-           "DBT_LOG_PATH": str(target_path / "logs")}
+           "DBT_LOG_PATH": str(target_path / "logs"), "DBT_TARGET_PATH": str(target_path)}
     cmd = [dbt_executable(), *command.split(), "--project-dir", str(project), "--profiles-dir", str(project),
-           "--target", target, "--target-path", str(target_path), *(extra_args or [])]
+           "--target", target, *(extra_args or [])]
     log.info("running: %s", " ".join(cmd))
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=project)
@@ -133,12 +134,15 @@ def run_dbt(settings: Settings, command: str = "build", *, target: str = "duckdb
     elapsed = time.monotonic() - started
     counts: dict[str, int] = {}
     failures = []
+    tests = []
     results_file = target_path / "run_results.json"
     if results_file.exists() and results_file.stat().st_mtime >= time.time() - elapsed - 5:
         for r in json.loads(results_file.read_text()).get("results", []):
             counts[r["status"]] = counts.get(r["status"], 0) + 1
+            if r["unique_id"].startswith(("test.", "unit_test.")):
+                tests.append({"node": r["unique_id"], "status": r["status"], "failures": r.get("failures")})
             if r["status"] in ("fail", "error", "runtime error"):
                 failures.append({"node": r["unique_id"], "status": r["status"],
                                  "message": (r.get("message") or "").strip()[:300], "failures": r.get("failures")})
     return DbtResult(success=rc == 0, command=command, returncode=rc, elapsed_s=round(elapsed, 2),
-                     counts=counts, failures=failures, log_tail="\n".join(tail))
+                     counts=counts, failures=failures, tests=tests, log_tail="\n".join(tail))
