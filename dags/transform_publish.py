@@ -10,7 +10,9 @@ Write-audit-publish on the DuckDB warehouse:
    finds bad data.
 3. **publish** — only when *every* gate succeeded (`all_success`): atomic swap into `warehouse/jamstat.duckdb`,
    Parquet exports, the `marts.publications` audit row and a quality report. Emits `jamstat_published`.
-4. **quarantine** — only when something failed: candidate and results kept in `warehouse/quarantine/<run_id>/`;
+4. **publish_postgres** — optional (when `JAMSTAT_POSTGRES_URL` is set): the published marts are copied into a
+   new PostgreSQL schema that replaces `marts` in one transaction; BI tools log in as a read-only role.
+5. **quarantine** — only when something failed: candidate and results kept in `warehouse/quarantine/<run_id>/`;
    the published warehouse is untouched.
 
 Triggered by any raw-source Asset; `make run` runs it once after the ingest DAGs.
@@ -65,6 +67,12 @@ def transform_publish():
 
         return tasks.publish(_run_id())
 
+    @task(retries=2)
+    def publish_postgres() -> dict:
+        from ingest import tasks
+
+        return tasks.publish_postgres()
+
     @task(trigger_rule="one_failed")
     def quarantine() -> dict:
         from ingest import tasks
@@ -76,6 +84,7 @@ def transform_publish():
     built >> gates
     published = publish()
     gates >> published
+    published >> publish_postgres()
     [built, *gates] >> quarantine()
 
 

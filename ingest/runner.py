@@ -62,7 +62,8 @@ def published_summary(settings: Settings) -> str:
                            "FROM marts.publications ORDER BY published_at DESC LIMIT 1").fetchone()
         n_pubs = con.execute("SELECT count(*) FROM marts.publications").fetchone()[0]
     run_id, published_at, modes, counts, gates = rows
-    lines = [f"Published warehouse: {path}  (open read-only: duckdb -readonly {path.relative_to(REPO_ROOT)})",
+    shown = path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
+    lines = [f"Published warehouse: {path}  (open read-only: .venv/bin/duckdb -readonly {shown})",
              f"  publication #{n_pubs}: run {run_id} at {published_at:%Y-%m-%d %H:%M:%S} UTC, "
              f"source mode(s): {', '.join(json.loads(modes)) or '?'}",
              "  rows per mart:"]

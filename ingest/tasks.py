@@ -191,6 +191,13 @@ def publish(run_id: str) -> dict:
     return summary
 
 
+def publish_postgres() -> dict:
+    """Optional: copy the published marts into PostgreSQL for BI (a no-op unless JAMSTAT_POSTGRES_URL is set)."""
+    from ingest.serve_postgres import publish_if_configured
+
+    return publish_if_configured(Settings.from_env())
+
+
 def quarantine(run_id: str) -> dict:
     """After a failed gate: keep candidate + results under quarantine/<run_id>/ and print the summary."""
     from ingest import publish as publisher

@@ -87,7 +87,9 @@ def test_publish_is_gated(dagbag):
     assert publish.outlets, "publication is an Asset"
     for writer in ("build_candidate", "publish"):
         assert dag.get_task(writer).pool == "duckdb_writer", f"{writer} writes DuckDB: one-slot pool"
-    assert all(t.retries == 0 for t in dag.tasks), "a failing gate must not be retried into success"
+    gate_path = gates | {"build_candidate", "publish", "quarantine"}
+    assert all(dag.get_task(t).retries == 0 for t in gate_path), "a failing gate must not be retried into success"
+    assert dag.get_task("publish_postgres").upstream_task_ids == {"publish"}
 
 
 def test_dag_files_use_sdk_imports_only():
