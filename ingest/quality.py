@@ -785,10 +785,17 @@ def run_soda_gate(candidate_path: str | os.PathLike, *, contracts_dir: str | os.
 _MARK = {PASSED: "ok", FAILED: "FAIL", WARNED: "WARN", SKIPPED: "skip", ERROR: "ERROR"}
 
 
+# dbt's run_results vocabulary, mapped onto ours (the dbt gate records every test node as a check).
+_DBT_STATUS = {"pass": PASSED, "success": PASSED, "fail": FAILED, "warn": WARNED, "skipped": SKIPPED,
+               "error": ERROR, "runtime error": ERROR}
+
+
 def _check_status(c: Mapping) -> str:
     s = c.get("status")
-    if s:
+    if s in _MARK:
         return s
+    if s in _DBT_STATUS:
+        return _DBT_STATUS[s]
     return PASSED if c.get("success") else FAILED
 
 
