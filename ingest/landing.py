@@ -228,3 +228,18 @@ def read_manifests(batches_dir: Path, source: str | None = None, committed_only:
 
 def empty_frame() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in OBSERVATION_COLUMNS})
+
+
+def record_check(state_dir: Path, *, source: str, unit: str, status: str, batch_ids: list[str], mode: str,
+                 run_id: str, checked_at: datetime | None = None) -> Path:
+    """Remember that a unit was successfully checked at the source (new content *or* unchanged).
+
+    Batches are content-addressed, so an unchanged re-fetch keeps its first fetched_at. Freshness asks a
+    different question — "when did we last confirm this source?" — and reads these markers
+    (state/checks/<source>/<unit>.json, loaded into raw.source_checks)."""
+    checked_at = checked_at or datetime.now(UTC)
+    path = state_dir / "checks" / source / f"{safe_name(unit)}.json"
+    record = {"source": source, "unit": unit, "status": status, "batch_ids": sorted(set(batch_ids)),
+              "mode": mode, "run_id": run_id, "checked_at": _iso(checked_at)}
+    _atomic_write(path, json.dumps(record, indent=1).encode())
+    return path

@@ -229,7 +229,11 @@ def load_freshness_config(path: str | os.PathLike | None = None) -> dict:
 def run_freshness_gate(candidate_path: str | os.PathLike, *, now: datetime | None = None,
                        config_path: str | os.PathLike | None = None,
                        future_tolerance: timedelta = timedelta(hours=1)) -> GateResult:
-    """Newest raw.batches.fetched_at per source vs its warn/error limits (expectations/freshness.yml).
+    """When each source was last successfully checked vs its warn/error limits (expectations/freshness.yml).
+
+    "Last checked" is the newest of raw.source_checks.checked_at (an ingest that found new *or* unchanged
+    content) and raw.batches.fetched_at (new content). Unchanged content keeps its first fetched_at, so content
+    age alone would call a healthy daily ingest of yearly statistics stale.
 
     Past warn_after: the check warns (gate still succeeds). Past error_after, a required source with no batch,
     or a fetched_at in the future (clock trouble): the check fails.
@@ -242,8 +246,12 @@ def run_freshness_gate(candidate_path: str | os.PathLike, *, now: datetime | Non
         cfg = load_freshness_config(config_path)
         con = _connect_ro(candidate_path)
         try:
-            rows = con.execute("SELECT source, max(fetched_at), count(*) FROM raw.batches GROUP BY source "
-                               "ORDER BY source").fetchall()
+            has_checks = con.execute("SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'raw' "
+                                     "AND table_name = 'source_checks'").fetchone()[0]
+            checks_sql = ("UNION ALL SELECT source, checked_at, 0 FROM raw.source_checks" if has_checks else "")
+            rows = con.execute(f"""SELECT source, max(ts), sum(is_batch) FROM (
+                                       SELECT source, fetched_at AS ts, 1 AS is_batch FROM raw.batches {checks_sql})
+                                   GROUP BY source ORDER BY source""").fetchall()
         finally:
             con.close()
         newest = {r[0]: (r[1], r[2]) for r in rows}
@@ -264,7 +272,7 @@ def run_freshness_gate(candidate_path: str | os.PathLike, *, now: datetime | Non
                 continue
             fetched, n_batches = newest[source]
             age = ref - _utc(fetched)
-            observed = {"newest_fetched_at": _utc(fetched).isoformat(), "age": str(age),
+            observed = {"last_checked_at": _utc(fetched).isoformat(), "age": str(age),
                         "age_hours": round(age.total_seconds() / 3600, 2), "batches": n_batches}
             if age < -future_tolerance:
                 res.checks.append(Check(name, False, FAILED, observed=observed, expected=expected,
@@ -273,11 +281,12 @@ def run_freshness_gate(candidate_path: str | os.PathLike, *, now: datetime | Non
             elif error_after is not None and age > error_after:
                 res.checks.append(Check(name, False, FAILED, observed=observed, expected=expected,
                                         dataset="raw.batches",
-                                        message=f"{source}: newest batch is {age} old, past error_after {error_after}"))
+                                        message=f"{source}: last successful check was {age} ago, past error_after "
+                                                f"{error_after}; run ingest_{source} (or fix why it fails)"))
             elif warn_after is not None and age > warn_after:
                 res.checks.append(Check(name, True, WARNED, observed=observed, expected=expected,
                                         dataset="raw.batches",
-                                        message=f"{source}: newest batch is {age} old, past warn_after {warn_after}"))
+                                        message=f"{source}: last successful check was {age} ago, past warn_after {warn_after}"))
             else:
                 res.checks.append(Check(name, True, PASSED, observed=observed, expected=expected,
                                         dataset="raw.batches"))

@@ -65,6 +65,12 @@ def ingest_unit(source: str, unit: str, run: dict, run_id: str) -> dict:
     fn = {"kolada": units.ingest_kolada_kpi, "scb": units.ingest_scb_table, "files": units.ingest_file_drop}[source]
     with source_base_urls(run["mode"]) as urls:
         summary = fn(unit, mode=run["mode"], base_urls=urls, run_id=run_id, settings=settings)
+    if summary.get("status") in ("loaded", "unchanged"):
+        from ingest.landing import record_check
+
+        batch_ids = summary.get("batch_ids") or ([summary["batch_id"]] if summary.get("batch_id") else [])
+        record_check(settings.state_dir, source=source if source != "files" else "file", unit=unit,
+                     status=summary["status"], batch_ids=batch_ids, mode=run["mode"], run_id=run_id)
     log.info("%s %s: %s", source, unit, json.dumps(summary, default=str))
     return summary
 

@@ -24,6 +24,12 @@ BATCH_COLUMNS = {
 }
 
 
+CHECK_COLUMNS = {
+    "source": "VARCHAR", "unit": "VARCHAR", "status": "VARCHAR", "batch_ids": "VARCHAR", "mode": "VARCHAR",
+    "run_id": "VARCHAR", "checked_at": "TIMESTAMP",
+}
+
+
 def committed_batches(batches_dir: Path) -> list[tuple[Path, Path]]:
     """(manifest, parquet) pairs of committed batches. The parquet file is renamed into place last, so a
     manifest without its parquet is an interrupted unit and is ignored."""
@@ -61,6 +67,12 @@ def prepare_candidate(settings: Settings, path: Path | None = None) -> dict:
         con.execute("CREATE SCHEMA raw")
         con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")
         con.execute(f"CREATE TABLE raw.batches ({batch_ddl})")
+        con.execute(f"CREATE TABLE raw.source_checks ({', '.join(f'{c} {t}' for c, t in CHECK_COLUMNS.items())})")
+        checks = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(settings.state_dir.glob("checks/*/*.json"))]
+        if checks:
+            con.executemany("INSERT INTO raw.source_checks VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                (c["source"], c["unit"], c["status"], json.dumps(c.get("batch_ids", [])), c.get("mode"),
+                 c.get("run_id"), c["checked_at"]) for c in checks])
         if pairs:
             files = [str(p) for _, p in pairs]
             cols = ", ".join(OBSERVATION_COLUMNS)

@@ -226,18 +226,35 @@ def test_distribution_shift_fails_gx(make_candidate, tmp_path: Path):
 # ---------------------------------------------------------------------------------------------- freshness
 def test_stale_source_warns_then_errors(make_candidate):
     p = make_candidate()
-    # kolada: warn_after 14 days, error_after 45 days (expectations/freshness.yml)
-    warn = quality.run_freshness_gate(p, now=NOW + timedelta(days=20))
+    # kolada: warn_after 3 days, error_after 10 days since the last successful check (expectations/freshness.yml)
+    warn = quality.run_freshness_gate(p, now=NOW + timedelta(days=3))
     assert warn.success is True
     assert {c.check: c.status for c in warn.checks}["freshness:kolada"] == "warned"
     assert "WARN" in quality.summarize([warn]) and "past warn_after" in quality.summarize([warn])
-    err = quality.run_freshness_gate(p, now=NOW + timedelta(days=60))
+    err = quality.run_freshness_gate(p, now=NOW + timedelta(days=15))
     c = _assert_fails_on(err, "freshness:kolada")
     assert "past error_after" in c.message
 
 
+def test_recent_check_of_unchanged_content_is_fresh(make_candidate):
+    """Unchanged content keeps its old fetched_at; a successful re-check (raw.source_checks) keeps it fresh."""
+    old = FETCHED - timedelta(days=100)  # SYNTHETIC: content first fetched 102 days before NOW
+    checked = (NOW - timedelta(hours=6)).replace(tzinfo=None)
+    p = make_candidate(
+        "CREATE TABLE raw.source_checks (source VARCHAR, unit VARCHAR, status VARCHAR, batch_ids VARCHAR, "
+        "mode VARCHAR, run_id VARCHAR, checked_at TIMESTAMP)",
+        f"INSERT INTO raw.source_checks VALUES ('kolada', 'N21704', 'unchanged', '[]', 'replay', 'r', '{checked}'), "
+        f"('scb', 'population_by_sex_age', 'unchanged', '[]', 'replay', 'r', '{checked}')",
+        fetched=old)
+    r = quality.run_freshness_gate(p, now=NOW)
+    assert r.success is True
+    assert {c.check: c.status for c in r.checks}["freshness:kolada"] == "passed"
+    # without the checks the same content is stale
+    _assert_fails_on(quality.run_freshness_gate(make_candidate(fetched=old), now=NOW), "freshness:kolada")
+
+
 def test_stale_data_fails_freshness_and_soda(make_candidate):
-    stale = FETCHED - timedelta(days=100)  # SYNTHETIC: everything fetched 102 days before NOW
+    stale = FETCHED - timedelta(days=500)  # SYNTHETIC: everything fetched 502 days before NOW
     p = make_candidate(fetched=stale)
     _assert_fails_on(quality.run_freshness_gate(p, now=NOW), "freshness:scb")
     c = _assert_fails_on(soda(p), "soda:fct_indicator_value:freshness")
@@ -245,7 +262,7 @@ def test_stale_data_fails_freshness_and_soda(make_candidate):
 
 
 def test_soda_freshness_warns_between_limits(make_candidate):
-    p = make_candidate(fetched=FETCHED - timedelta(days=18))  # SYNTHETIC: 20 days old
+    p = make_candidate(fetched=FETCHED - timedelta(days=248))  # SYNTHETIC: content 250 days old
     r = soda(p)
     assert r.success is True
     assert {c.check: c.status for c in r.checks}["soda:fct_indicator_value:freshness"] == "warned"
