@@ -1,48 +1,45 @@
 """`make bench`: run every benchmark and merge its figures into bench/results/latest.json (a flat object).
 
-Figures (names are stable; later benchmarks add theirs):
-- make_run_s: wall time of a warm `make run` (venv and Airflow DB ready, raw data already landed), replay mode.
+Benchmarks are not tests: they report numbers and ratios against the targets in the issues. National-scale
+figures use SYNTHETIC data generated in code (bench/synthetic.py), never published.
 """
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-RESULTS = REPO / "bench" / "results" / "latest.json"
+from bench import figures
+
+RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
+TARGETS = {  # figure -> (comparison, target) from the issues
+    "normalize_speedup_vs_pandas": (">=", 5), "noop_refresh_s": ("<=", 10), "dbt_build_national_s": ("<=", 60),
+    "analyst_query_max_ms": ("<=", 50), "gates_national_s": ("<=", 30),
+}
 
 
-def bench_make_run() -> dict:
-    """Warm make run in replay mode: one run to warm up, then the timed one."""
-    env = {**os.environ, "JAMSTAT_MODE": "replay"}
-    cmd = [sys.executable, "-m", "ingest.runner"]
-    subprocess.run(cmd, env=env, cwd=REPO, check=True, capture_output=True)
-    started = time.monotonic()
-    subprocess.run(cmd, env=env, cwd=REPO, check=True, capture_output=True)
-    return {"make_run_s": round(time.monotonic() - started, 2)}
-
-
-BENCHMARKS = [bench_make_run]
-
-
-def main() -> int:
-    figures = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for bench in BENCHMARKS:
-        name = bench.__name__
-        print(f"▶ {name} …", flush=True)
+def main(names: list[str]) -> int:
+    out = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    chosen = [b for b in figures.ALL if not names or b.__name__ in names]
+    for bench in chosen:
+        print(f"▶ {bench.__name__}", flush=True)
+        t0 = time.monotonic()
         result = bench()
-        figures.update(result)
+        out.update(result)
         for key, value in result.items():
-            print(f"    {key:<32} {value}")
+            verdict = ""
+            if key in TARGETS:
+                op, target = TARGETS[key]
+                ok = value >= target if op == ">=" else value <= target
+                verdict = f"   target {op} {target}: {'met' if ok else 'MISSED'}"
+            print(f"    {key:<34} {value}{verdict}", flush=True)
+        print(f"  ({time.monotonic() - t0:.1f}s)")
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
-        RESULTS.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
+        RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
     print(f"figures written to {RESULTS}")
     return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

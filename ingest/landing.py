@@ -122,7 +122,7 @@ class Unit:
     def batch_id(self) -> str:
         return compute_batch_id(self.unit, [r["sha256"] for r in self.responses])
 
-    def commit(self, frame: pd.DataFrame, source_refs: list[str] | None = None) -> BatchResult:
+    def commit(self, frame: pd.DataFrame | pa.Table, source_refs: list[str] | None = None) -> BatchResult:
         return commit_batch(self.batches_dir, source=self.source, unit=self.unit, responses=self.responses,
                             frame=frame, mode=self.mode, run_id=self.run_id, notes=self.notes,
                             source_refs=source_refs)
@@ -148,8 +148,10 @@ class BatchResult:
                 "parquet": str(self.parquet)}
 
 
-def to_observation_table(frame: pd.DataFrame, batch_id: str, fetched_at: datetime) -> pa.Table:
-    """Coerce a frame with the observation columns (batch_id/fetched_at filled here) to the contract schema."""
+def to_observation_table(frame: pd.DataFrame | pa.Table, batch_id: str, fetched_at: datetime) -> pa.Table:
+    """Coerce rows with the observation columns (batch_id/fetched_at filled here) to the contract schema."""
+    if isinstance(frame, pa.Table):
+        return _arrow_observations(frame, batch_id, fetched_at)
     df = frame.copy()
     df["batch_id"] = batch_id
     df["fetched_at"] = pd.Timestamp(fetched_at.astimezone(UTC).replace(tzinfo=None))
@@ -178,8 +180,30 @@ def to_observation_table(frame: pd.DataFrame, batch_id: str, fetched_at: datetim
     return pa.Table.from_arrays(arrays, schema=ARROW_SCHEMA)
 
 
+def _arrow_observations(table: pa.Table, batch_id: str, fetched_at: datetime) -> pa.Table:
+    import pyarrow.compute as pc
+
+    base = [c for c in OBSERVATION_COLUMNS if c not in ("batch_id", "fetched_at")]
+    missing = [c for c in base if c not in table.column_names]
+    if missing:
+        raise ValueError(f"batch rows lack contract columns {missing}; see ingest/contract.py")
+    sex = table.column("sex")
+    bad_sex = set(pc.unique(sex).to_pylist()) - set(SEX_CODES)
+    if bad_sex:
+        raise ValueError(f"sex must be one of {SEX_CODES}; got {sorted(map(str, bad_sex))}")
+    for name in ("area_code", "period", "source_ref"):
+        if table.column(name).null_count:
+            raise ValueError("area_code, period and source_ref must not be null")
+    n = table.num_rows
+    stamp = fetched_at.astimezone(UTC).replace(tzinfo=None)
+    columns = [table.column(c).cast(ARROW_SCHEMA.field(c).type) for c in base]
+    columns.append(pa.array([batch_id] * n, pa.string()))
+    columns.append(pa.array([stamp] * n, pa.timestamp("us")))
+    return pa.Table.from_arrays(columns, schema=ARROW_SCHEMA)
+
+
 def commit_batch(batches_dir: Path, *, source: str, unit: str, responses: list[dict[str, Any]],
-                 frame: pd.DataFrame, mode: str, run_id: str, notes: list[str] | None = None,
+                 frame: pd.DataFrame | pa.Table, mode: str, run_id: str, notes: list[str] | None = None,
                  source_refs: list[str] | None = None) -> BatchResult:
     batch_id = compute_batch_id(unit, [r["sha256"] for r in responses])
     out_dir = batches_dir / safe_name(source)
@@ -191,7 +215,8 @@ def commit_batch(batches_dir: Path, *, source: str, unit: str, responses: list[d
     fetched_at = max((datetime.fromisoformat(r["fetched_at"].replace("Z", "+00:00")) for r in responses),
                      default=datetime.now(UTC))
     table = to_observation_table(frame, batch_id, fetched_at)
-    refs = source_refs if source_refs is not None else sorted(set(frame["source_ref"].dropna().astype(str)))
+    refs = source_refs if source_refs is not None else sorted(
+        {r for r in table.column("source_ref").to_pylist() if r is not None})
     body = {
         "batch_id": batch_id, "source": source, "unit": unit, "source_refs": refs, "mode": mode,
         "run_id": run_id, "fetched_at": _iso(fetched_at), "row_count": table.num_rows,
@@ -228,6 +253,11 @@ def read_manifests(batches_dir: Path, source: str | None = None, committed_only:
 
 def empty_frame() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="object") for c in OBSERVATION_COLUMNS})
+
+
+def empty_table() -> pa.Table:
+    """No observation rows, in the contract's Arrow schema minus batch_id/fetched_at."""
+    return pa.schema([f for f in ARROW_SCHEMA if f.name not in ("batch_id", "fetched_at")]).empty_table()
 
 
 def record_check(state_dir: Path, *, source: str, unit: str, status: str, batch_ids: list[str], mode: str,

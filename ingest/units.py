@@ -21,12 +21,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import pandas as pd
+import pyarrow as pa
 
 from ingest.catalog import find_indicator, kolada_entry, kolada_kpis, load_catalog, scb_spec, scb_specs
 from ingest.config import LIVE_BASE_URLS, USER_AGENT, Settings
 from ingest.http import DEFAULT_POLICY, LIMITER, HttpClient, HttpError, ReplayMiss, RetryPolicy
-from ingest.landing import Unit, empty_frame
+from ingest.landing import Unit, empty_table
 from ingest.sources import kolada as kol
 from ingest.sources import scb
 
@@ -185,13 +185,13 @@ def ingest_kolada_kpi(kpi: str, *, mode: str, base_urls: dict[str, str], run_id:
             if not values:
                 empty.append(year)
                 continue
-            frames.append(kol.normalize(values, url))
+            frames.append(kol.normalize_arrow(values, url))
         fetched_years = [y for y in years if y not in missed]
         if not fetched_years:
             return {**summary, "status": "no_recorded_data", "rows": 0, "batch_id": None,
                     "detail": f"no recorded data for {kpi} in years {years[0]}-{years[-1]}"}
-        frame = pd.concat(frames, ignore_index=True) if frames else empty_frame()
-        foreign = sorted(set(frame["source_ref"]) - {kpi}) if len(frame) else []
+        frame = pa.concat_tables(frames) if frames else empty_table()
+        foreign = sorted(set(frame.column("source_ref").to_pylist()) - {kpi})
         if foreign:
             raise kol.SchemaDrift(f"KPI {kpi}: response carries other KPI ids {foreign}")
         odd = kol.unexpected_sexes(frame, divided if divided is not None else entry.kolada_is_divided_by_gender)
@@ -290,13 +290,13 @@ def ingest_scb_table(spec_id: str, *, mode: str, base_urls: dict[str, str], run_
                 frames = []
                 for f in fetched:
                     unit.land(f, t.table_name)
-                    frame, cube_notes = scb.normalize_payload(f.json(), t.table_name, t.contents_code, f.url)
+                    frame, cube_notes = scb.normalize_payload_arrow(f.json(), t.table_name, t.contents_code, f.url)
                     frames.append(frame)
                     for n in cube_notes:
                         unit.note(n)
                 if after:
                     unit.note(f"{t.table}: continues the series after {after} (table succession)")
-                res = unit.commit(pd.concat(frames, ignore_index=True), source_refs=[t.source_ref])
+                res = unit.commit(pa.concat_tables(frames), source_refs=[t.source_ref])
                 chunks_out.append({"table": t.table, "chunk": key, "cells": scb.cells(chunk),
                                    "requests": len(fetched), **res.summary()})
     except HttpError:

@@ -13,8 +13,10 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 import pandas as pd
+import pyarrow as pa
 
 from ingest.http import Fetched, HttpClient, HttpError, SchemaDrift
+from ingest.sources import rows_to_frame
 
 log = logging.getLogger(__name__)
 
@@ -133,54 +135,64 @@ def check_title(kpi: str, expected: str, metadata: dict[str, dict]) -> dict:
     return row
 
 
-def normalize(values: list[dict], url: str = "kolada payload") -> pd.DataFrame:
-    """Kolada v3 data `values` → observation rows (without batch_id / fetched_at).
+def normalize_arrow(values: list[dict], url: str = "kolada payload") -> pa.Table:
+    """Kolada v3 data `values` → observation rows as an Arrow table (without batch_id / fetched_at).
 
     Each item: {kpi, period, municipality, values:[{gender, value, status?, count?, isdeleted?}]}.
     `isdeleted` rows are kept with is_deleted=True (staging drops them after latest-wins); status '' → null;
-    null value stays null; region ids stay as given.
-    """
+    null value stays null; region ids stay as given. Arrow, not pandas: payloads are many and small, and a
+    DataFrame per payload costs more than the parsing (bench: normalize_speedup_vs_pandas)."""
     kpis, areas, periods, sexes, vals, stats, deleted = [], [], [], [], [], [], []
     for i, item in enumerate(values):
         where = f"values[{i}]"
-        kpi = _require(item, "kpi", where, url)
-        period = _require(item, "period", where, url)
-        area = _require(item, "municipality", where, url)
+        kpi = str(_require(item, "kpi", where, url))
+        period = str(_require(item, "period", where, url))
+        area = str(_require(item, "municipality", where, url))
         inner = _require(item, "values", where, url)
         if not isinstance(inner, list):
             raise SchemaDrift(f"Kolada {url}: {where}.values is {type(inner).__name__}, expected a list", url=url)
         for j, cell in enumerate(inner):
-            w = f"{where}.values[{j}]"
-            gender = _require(cell, "gender", w, url)
-            value = _require(cell, "value", w, url)
-            kpis.append(str(kpi))
-            areas.append(str(area))
-            periods.append(str(period))
-            sexes.append(str(gender))
-            vals.append(value)
+            if "gender" not in cell or "value" not in cell:
+                _require(cell, "gender", f"{where}.values[{j}]", url)
+                _require(cell, "value", f"{where}.values[{j}]", url)
+            gender = cell["gender"]
+            if gender not in SEXES:
+                raise SchemaDrift(f"Kolada {url}: unknown gender code(s) {[gender]}; expected K/M/T", url=url)
+            value = cell["value"]
+            kpis.append(kpi)
+            areas.append(area)
+            periods.append(period)
+            sexes.append(gender)
+            vals.append(value if value is None or isinstance(value, float) else _to_float(value))
             status = cell.get("status")
             stats.append(status if status not in (None, "") else None)
             deleted.append(bool(cell.get("isdeleted", cell.get("is_deleted", False))))
-    frame = pd.DataFrame({
-        "source": "kolada",
-        "source_ref": pd.Series(kpis, dtype=object),
-        "area_code": pd.Series(areas, dtype=object),
-        "period": pd.Series(periods, dtype=object),
-        "sex": pd.Series(sexes, dtype=object),
-        "value": pd.to_numeric(pd.Series(vals, dtype=object), errors="coerce").astype("float64"),
-        "status": pd.Series(stats, dtype=object),
-        "dims": "{}",
-        "is_deleted": pd.Series(deleted, dtype=bool),
+    n = len(kpis)
+    return pa.table({
+        "source": pa.array(["kolada"] * n, pa.string()), "source_ref": pa.array(kpis, pa.string()),
+        "area_code": pa.array(areas, pa.string()), "period": pa.array(periods, pa.string()),
+        "sex": pa.array(sexes, pa.string()), "value": pa.array(vals, pa.float64()),
+        "status": pa.array(stats, pa.string()), "dims": pa.array(["{}"] * n, pa.string()),
+        "is_deleted": pa.array(deleted, pa.bool_()),
     })
-    bad = sorted(set(frame["sex"]) - set(SEXES))
-    if bad:
-        raise SchemaDrift(f"Kolada {url}: unknown gender code(s) {bad}; expected K/M/T", url=url)
-    return frame
 
 
-def unexpected_sexes(frame: pd.DataFrame, divided_by_gender: bool | None) -> list[str]:
+def _to_float(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def normalize(values: list[dict], url: str = "kolada payload") -> pd.DataFrame:
+    """`normalize_arrow` as a pandas DataFrame (CLI, tests)."""
+    return rows_to_frame(normalize_arrow(values, url))
+
+
+def unexpected_sexes(rows: pa.Table | pd.DataFrame, divided_by_gender: bool | None) -> list[str]:
     """Sex codes present that `is_divided_by_gender` says should not be there (T only when not divided)."""
-    if divided_by_gender is None or frame.empty:
+    if divided_by_gender is None or len(rows) == 0:
         return []
     expected = set(SEXES) if divided_by_gender else {"T"}
-    return sorted(set(frame["sex"]) - expected)
+    present = set(rows.column("sex").to_pylist()) if isinstance(rows, pa.Table) else set(rows["sex"])
+    return sorted(present - expected)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
+import itertools
 import json
 import logging
 import math
@@ -21,11 +22,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from ingest.catalog import ScbTable
 from ingest.http import ClientError, Fetched, HttpClient, HttpError, SchemaDrift
-from ingest.sources import jsonstat
+from ingest.sources import jsonstat, rows_to_frame
 
 log = logging.getLogger(__name__)
 
@@ -377,49 +380,89 @@ def fetch_chunk(client, table: str, sels: list[VarSel], order: list[str], depth:
 
 
 # ------------------------------------------------------------------------------------------------ normalise
-def normalize_cube(cube: jsonstat.Cube, table_name: str, contents_code: str | None = None,
-                   url: str = "") -> pd.DataFrame:
-    """json-stat2 cube → observation rows (without batch_id / fetched_at)."""
-    frame = cube.to_frame()
+def _time_dimension(cube: jsonstat.Cube, table_name: str, url: str) -> str:
     time_ids = (cube.extension or {}).get("_time_ids")
     time_id = next((i for i in cube.ids if i in (time_ids or ("Tid",))), None)
     if time_id is None:
         time_id = next((i for i in cube.ids if i.lower() in ("tid", "time", "år", "year", "månad")), None)
     if time_id is None:
         raise SchemaDrift(f"SCB {url or table_name}: no time dimension (Tid) in {cube.ids}", url=url)
+    return time_id
+
+
+def normalize_cube_arrow(cube: jsonstat.Cube, table_name: str, contents_code: str | None = None,
+                         url: str = "") -> pa.Table:
+    """json-stat2 cube → observation rows as an Arrow table (without batch_id / fetched_at).
+
+    Vectorised per dimension: each output column is a `take` of a small per-category array by the cells'
+    category positions, so the cost is a few numpy/Arrow calls per dimension, not Python work per cell."""
+    time_id = _time_dimension(cube, table_name, url)
     region = next((r for r in REGION_VARS if r in cube.ids), None)
-    sex = next((s for s in SEX_VARS if s in cube.ids), None)
+    sex = next((x for x in SEX_VARS if x in cube.ids), None)
+    n = cube.n
+
+    def by_category(dim: str, per_category: list) -> pa.Array:
+        return pa.array(per_category, pa.string()).take(pa.array(cube.positions(dim)))
+
+    def constant(text: str) -> pa.Array:
+        return pa.array([text], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
+
     if CONTENTS in cube.ids:
-        source_ref = table_name + "/" + frame[CONTENTS].astype(str)
+        source_ref = by_category(CONTENTS, [f"{table_name}/{c}" for c in cube.codes[CONTENTS]])
+    elif contents_code:
+        source_ref = constant(f"{table_name}/{contents_code}")
     else:
-        if not contents_code:
-            raise SchemaDrift(f"SCB {url or table_name}: no ContentsCode dimension and none given", url=url)
-        source_ref = pd.Series(f"{table_name}/{contents_code}", index=frame.index)
+        raise SchemaDrift(f"SCB {url or table_name}: no ContentsCode dimension and none given", url=url)
     if sex:
-        codes = frame[sex].astype(str)
-        unknown = sorted(set(codes.unique()) - set(SEX_MAP))
+        unknown = sorted(set(cube.codes[sex]) - set(SEX_MAP))
         if unknown:
             raise SchemaDrift(f"SCB {url or table_name}: unknown sex code(s) {unknown} in {sex}", url=url)
-        sexes = codes.map(SEX_MAP)
+        sexes = by_category(sex, [SEX_MAP[c] for c in cube.codes[sex]])
     else:
-        sexes = pd.Series("T", index=frame.index)
-    other = [d for d in cube.ids if d not in {time_id, region, sex, CONTENTS}]
-    status = frame["status"]
-    return pd.DataFrame({
-        "source": "scb",
-        "source_ref": source_ref.astype(object),
-        "area_code": (frame[region].astype(object) if region else pd.Series("00", index=frame.index)),
-        "period": frame[time_id].astype(object),
-        "sex": sexes.astype(object),
-        "value": frame["value"].astype("float64"),
-        "status": status.astype(object),
-        "dims": jsonstat.dims_json(frame, other),
-        "is_deleted": False,
+        sexes = constant("T")
+    other = sorted(d for d in cube.ids if d not in {time_id, region, sex, CONTENTS})
+    return pa.table({
+        "source": constant("scb"),
+        "source_ref": source_ref,
+        "area_code": by_category(region, cube.codes[region]) if region else constant("00"),
+        "period": by_category(time_id, cube.codes[time_id]),
+        "sex": sexes,
+        "value": pa.array(cube.values, pa.float64(), from_pandas=True),  # NaN → null
+        "status": pa.array(cube.status, pa.string()),
+        "dims": _dims_json(cube, other),
+        "is_deleted": pa.array(np.zeros(n, dtype=bool), pa.bool_()),
     })
 
 
-def normalize_payload(doc: dict, table_name: str | None = None, contents_code: str | None = None,
-                      url: str = "") -> tuple[pd.DataFrame, list[str]]:
+def _dims_json(cube: jsonstat.Cube, dims: list[str]) -> pa.Array:
+    """JSON object text of the other dimensions' codes per cell (keys sorted); '{}' when there are none.
+    Built once per combination of categories (mixed-radix index), then taken per cell."""
+    n = cube.n
+    if not dims:
+        return pa.array(["{}"], pa.string()).take(pa.array(np.zeros(n, dtype=np.int64)))
+    sizes = [len(cube.codes[d]) for d in dims]
+    combos = int(np.prod(sizes, dtype=np.int64))
+    if combos > max(n, 1):  # pathological: more combinations than cells; encode per cell instead
+        cols = [np.asarray(cube.codes[d], dtype=object)[cube.positions(d)] for d in dims]
+        return pa.array([json.dumps(dict(zip(dims, vals, strict=True)), ensure_ascii=False)
+                         for vals in zip(*cols, strict=True)], pa.string())
+    index = np.zeros(n, dtype=np.int64)
+    for d, size in zip(dims, sizes, strict=True):
+        index = index * size + cube.positions(d)
+    texts = ["{" + ",".join(json.dumps(d, ensure_ascii=False) + ":" + json.dumps(c, ensure_ascii=False)
+                            for d, c in zip(dims, combo, strict=True)) + "}"
+             for combo in itertools.product(*(cube.codes[d] for d in dims))]
+    return pa.array(texts, pa.string()).take(pa.array(index))
+
+
+def normalize_cube(cube: jsonstat.Cube, table_name: str, contents_code: str | None = None,
+                   url: str = "") -> pd.DataFrame:
+    """`normalize_cube_arrow` as a pandas DataFrame (CLI, tests)."""
+    return rows_to_frame(normalize_cube_arrow(cube, table_name, contents_code, url))
+
+
+def normalize_payload_arrow(doc: dict, table_name: str | None = None, contents_code: str | None = None,
+                            url: str = "") -> tuple[pa.Table, list[str]]:
     """Any json-stat2 dataset → (observation rows, mandatory notes). Table name from extension.px if not given."""
     cube = jsonstat.decode(doc, url)
     cube.extension = dict(cube.extension or {})
@@ -427,7 +470,14 @@ def normalize_payload(doc: dict, table_name: str | None = None, contents_code: s
     if not table_name:
         px = (doc.get("extension") or {}).get("px") or {}
         table_name = px.get("tableid") or px.get("matrix") or "unknown_table"
-    return normalize_cube(cube, table_name, contents_code, url), cube.notes
+    return normalize_cube_arrow(cube, table_name, contents_code, url), cube.notes
+
+
+def normalize_payload(doc: dict, table_name: str | None = None, contents_code: str | None = None,
+                      url: str = "") -> tuple[pd.DataFrame, list[str]]:
+    """`normalize_payload_arrow` with a pandas DataFrame (CLI, tests)."""
+    table, notes = normalize_payload_arrow(doc, table_name, contents_code, url)
+    return rows_to_frame(table), notes
 
 
 def host_of(url: str) -> str:

@@ -1,0 +1,214 @@
+"""The benchmarks behind `make bench`. Each returns a flat dict of named figures (and may print detail)."""
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from ingest.config import REPO_ROOT, Settings
+
+RECORDINGS = REPO_ROOT / "ingest" / "replay" / "recordings"
+
+
+def _timeit(fn, *, min_seconds: float = 1.0) -> tuple[float, int]:
+    """Seconds per call (best of repeated batches) and the number of calls made."""
+    fn()  # warm-up
+    calls, best = 0, float("inf")
+    deadline = time.perf_counter() + min_seconds
+    while time.perf_counter() < deadline or calls < 5:
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+        calls += 1
+    return best, calls
+
+
+def make_run() -> dict:
+    """Warm `make run` in replay mode: one run to warm up, then the timed one."""
+    env = {**os.environ, "JAMSTAT_MODE": "replay"}
+    cmd = [sys.executable, "-m", "ingest.runner"]
+    subprocess.run(cmd, env=env, cwd=REPO_ROOT, check=True, capture_output=True)
+    started = time.monotonic()
+    subprocess.run(cmd, env=env, cwd=REPO_ROOT, check=True, capture_output=True)
+    return {"make_run_s": round(time.monotonic() - started, 2)}
+
+
+def _real_payloads() -> tuple[list[dict], list[dict]]:
+    from ingest.http import decode_json
+
+    jsonstat = [decode_json(p.read_bytes(), str(p)) for p in sorted(RECORDINGS.glob("scb/*.json"))]
+    jsonstat = [d for d in jsonstat if isinstance(d, dict) and d.get("class") == "dataset" and d.get("value")]
+    kolada = []
+    for p in sorted(RECORDINGS.glob("kolada/**/*data*.json")):
+        doc = decode_json(p.read_bytes(), str(p))
+        if isinstance(doc, dict) and doc.get("values") and "municipality" in doc["values"][0]:
+            kolada.append(doc)
+    return jsonstat, kolada
+
+
+def _pandas_baseline_jsonstat(doc: dict):
+    """Plain pandas: expand the cube to records (row-major, last dimension fastest) and json_normalize them."""
+    import pandas as pd
+
+    ids = doc["id"]
+    cats = [list(doc["dimension"][d]["category"]["index"]) if isinstance(doc["dimension"][d]["category"]["index"], dict)
+            else doc["dimension"][d]["category"]["index"] for d in ids]
+    values = doc["value"]
+    status = doc.get("status") or {}
+    records = []
+    for i, combo in enumerate(itertools.product(*cats)):
+        rec = dict(zip(ids, combo, strict=True))
+        rec["value"] = values[i] if isinstance(values, list) else values.get(str(i))
+        rec["status"] = status.get(str(i)) if isinstance(status, dict) else (status[i] if status else None)
+        records.append(rec)
+    return pd.json_normalize(records)
+
+
+def _pandas_baseline_kolada(doc: dict):
+    import pandas as pd
+
+    return pd.json_normalize(doc["values"], record_path="values", meta=["kpi", "period", "municipality"])
+
+
+def normalize_speed() -> dict:
+    """Values per second: the project's normalisers vs plain pandas.json_normalize on the same real payloads."""
+    from ingest.sources import kolada, scb
+
+    jsonstat, kolada_docs = _real_payloads()
+    n_values = sum(len(d["value"]) for d in jsonstat) + sum(
+        len(item["values"]) for d in kolada_docs for item in d["values"])
+
+    def ours():  # the path ingest/units.py uses
+        for d in jsonstat:
+            scb.normalize_payload_arrow(d)
+        for d in kolada_docs:
+            kolada.normalize_arrow(d["values"])
+
+    def baseline():
+        for d in jsonstat:
+            _pandas_baseline_jsonstat(d)
+        for d in kolada_docs:
+            _pandas_baseline_kolada(d)
+
+    # Same rows out of both paths, or the comparison means nothing.
+    assert sum(scb.normalize_payload_arrow(d)[0].num_rows for d in jsonstat) == sum(
+        len(_pandas_baseline_jsonstat(d)) for d in jsonstat)
+    assert sum(kolada.normalize_arrow(d["values"]).num_rows for d in kolada_docs) == sum(
+        len(_pandas_baseline_kolada(d)) for d in kolada_docs)
+    ours_s, _ = _timeit(ours)
+    base_s, _ = _timeit(baseline)
+    print(f"    {len(jsonstat)} json-stat2 + {len(kolada_docs)} Kolada real payloads, {n_values:,} values per pass")
+    return {"normalize_values_per_s": round(n_values / ours_s),
+            "normalize_baseline_values_per_s": round(n_values / base_s),
+            "normalize_speedup_vs_pandas": round(base_s / ours_s, 2)}
+
+
+def noop_refresh() -> dict:
+    """The whole catalog, replay mode, a second time: every unit is unchanged or unrecorded, nothing is written."""
+    from ingest import tasks
+    from ingest.replay.server import replay_server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {"JAMSTAT_DATA_DIR": f"{tmp}/data", "JAMSTAT_WAREHOUSE_DIR": f"{tmp}/wh", "JAMSTAT_MODE": "replay"}
+        old = {k: os.environ.get(k) for k in [*env, "JAMSTAT_REPLAY_URL"]}
+        os.environ.update(env)
+        try:
+            with replay_server() as url:
+                os.environ["JAMSTAT_REPLAY_URL"] = url
+                units = [(s, u) for s in ("kolada", "scb") for u in tasks.plan(s)]
+
+                def refresh():
+                    return [tasks.ingest_unit(s, u, {"mode": "replay"}, "bench")["status"] for s, u in units]
+
+                first = refresh()
+                batches = sorted(p.name for p in Path(tmp, "data", "batches").rglob("*"))
+                t0 = time.perf_counter()
+                second = refresh()
+                elapsed = time.perf_counter() - t0
+                assert sorted(p.name for p in Path(tmp, "data", "batches").rglob("*")) == batches, "no-op wrote"
+        finally:
+            for k, v in old.items():
+                os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+    print(f"    {len(units)} units; first pass {dict(_count(first))}; second pass {dict(_count(second))}")
+    return {"noop_refresh_s": round(elapsed, 2), "noop_refresh_units": len(units)}
+
+
+def _count(statuses):
+    out: dict[str, int] = {}
+    for s in statuses:
+        out[s] = out.get(s, 0) + 1
+    return out
+
+
+def national_scale() -> dict:
+    """SYNTHETIC national-scale data: dbt build of every model, the gates, and typical analyst queries."""
+    import duckdb
+
+    from bench import synthetic
+    from ingest import quality, warehouse
+
+    settings = Settings.from_env()
+    work = settings.warehouse_dir / "bench"
+    candidate = work / "national.duckdb"
+    generated = synthetic.generate(candidate)
+    print(f"    SYNTHETIC raw.observations: {generated['rows']:,} rows "
+          f"({generated['indicators']} ingestible indicators x 312 areas x {generated['years']} years x sexes)")
+    target = work / "dbt_target"
+    warehouse.run_dbt(settings, "deps", candidate=candidate, target_path=target)
+    dbt = warehouse.run_dbt(settings, "build", candidate=candidate, target_path=target, stream=lambda _l: None)
+    if not dbt.success:
+        raise RuntimeError(dbt.summary())
+    results = json.loads((target / "run_results.json").read_text())["results"]
+    with duckdb.connect(str(candidate), read_only=True) as con:
+        per_model = []
+        for r in results:
+            if r["unique_id"].startswith("model."):
+                name = r["unique_id"].split(".")[-1]
+                schema = con.execute("SELECT schema_name FROM duckdb_tables() WHERE table_name = ? UNION ALL "
+                                     "SELECT schema_name FROM duckdb_views() WHERE view_name = ?", [name, name]).fetchone()
+                rows = con.execute(f"SELECT count(*) FROM {schema[0]}.{name}").fetchone()[0] if schema else None
+                per_model.append((name, rows, round(r["execution_time"], 2)))
+    for name, rows, secs in sorted(per_model, key=lambda x: -x[2])[:12]:
+        print(f"      {name:<36} {rows if rows is not None else '-':>10} rows {secs:>7.2f} s")
+    fct_rows = next(r for n, r, _ in per_model if n == "fct_indicator_value")
+
+    t0 = time.perf_counter()
+    gates = [quality.run_freshness_gate(candidate), quality.run_gx_gate(candidate), quality.run_soda_gate(candidate)]
+    gates_s = time.perf_counter() - t0
+    failed = [g.gate for g in gates if not g.success]
+    if failed:
+        raise RuntimeError("gates failed on synthetic data:\n" + quality.summarize(gates))
+
+    queries = {
+        "one area's gaps over time": "SELECT indicator_id, year, value_women, value_men, gap_women_minus_men "
+                                     "FROM marts.mart_gender_gap WHERE area_code = '0180' ORDER BY indicator_id, year",
+        "all municipalities, one indicator and year": "SELECT area_code, value_women, value_men, ratio_women_to_men "
+                                                      "FROM marts.mart_gender_gap WHERE indicator_id = "
+                                                      "'parental_benefit_days_per_recipient' AND year = 2020",
+        "municipality vs county vs country": "SELECT * FROM marts.mart_area_benchmark WHERE area_code = '0180' "
+                                             "AND year = 2020",
+    }
+    timings = {}
+    with duckdb.connect(str(candidate), read_only=True) as con:
+        for name, sql in queries.items():
+            con.execute(sql).fetchall()
+            runs = []
+            for _ in range(7):
+                t = time.perf_counter()
+                con.execute(sql).fetchall()
+                runs.append((time.perf_counter() - t) * 1000)
+            timings[name] = statistics.median(runs)
+            print(f"      query '{name}': {timings[name]:.1f} ms (median of 7)")
+    return {"national_synthetic_rows": generated["rows"], "national_fct_rows": fct_rows,
+            "dbt_build_national_s": dbt.elapsed_s, "gates_national_s": round(gates_s, 2),
+            "gates_to_dbt_build_ratio": round(gates_s / dbt.elapsed_s, 2),
+            "analyst_query_max_ms": round(max(timings.values()), 1)}
+
+
+ALL = [normalize_speed, noop_refresh, national_scale, make_run]
