@@ -57,7 +57,7 @@ def generate(candidate: Path, seed: float = 0.42) -> dict:
             INSERT INTO raw.observations
             SELECT r.source, r.source_ref, a.area_code, (y.year)::varchar AS period, s.sex,
                    round(u.lo + random() * (u.hi - u.lo), 2) AS value, NULL AS status, '{{}}' AS dims,
-                   false AS is_deleted, '{BATCH_ID}' AS batch_id, TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' AS fetched_at
+                   false AS is_deleted, '{BATCH_ID}-' || r.source AS batch_id, TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' AS fetched_at
             FROM refs r
             JOIN areas a ON a.source = r.source
             CROSS JOIN range({FIRST_YEAR}, {FIRST_YEAR + YEARS}) y(year)
@@ -65,9 +65,10 @@ def generate(candidate: Path, seed: float = 0.42) -> dict:
             JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit""")
         n = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
         n_refs = con.execute("SELECT count(*) FROM refs").fetchone()[0]
-        con.execute("INSERT INTO raw.batches VALUES (?, 'kolada', ?, ?, 'synthetic', 'bench', ?, ?, '[]', ?)", [
-            BATCH_ID, "SYNTHETIC national-scale benchmark data (bench/synthetic.py)", json.dumps([]), now, n,
-            json.dumps(["SYNTHETIC: random values for benchmarking only; never published"])])
+        for source, rows in con.execute("SELECT source, count(*) FROM raw.observations GROUP BY 1").fetchall():
+            con.execute("INSERT INTO raw.batches VALUES (?, ?, ?, '[]', 'synthetic', 'bench', ?, ?, '[]', ?)", [
+                f"{BATCH_ID}-{source}", source, "SYNTHETIC national-scale benchmark data (bench/synthetic.py)",
+                now, rows, json.dumps(["SYNTHETIC: random values for benchmarking only; never published"])])
     return {"rows": n, "indicators": n_refs, "years": YEARS, "candidate": str(candidate)}
 
 
