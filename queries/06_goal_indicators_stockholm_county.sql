@@ -1,0 +1,99 @@
+-- 06  Alla indikatorer för ett mål i Stockholms län: kvinnor, män, totalt, skillnad och avstånd till
+--     jämställdhet, senaste året
+--     Every indicator of one goal for Stockholm county: women, men, total, gap and distance to parity, latest year
+--
+-- Goal:      parameter (default 3 "Kvinnor och män tar lika stor del av det obetalda arbetet i Stockholms län");
+--            all its sub-goals
+-- Source:    marts.dim_indicator (every catalog indicator of the goal), marts.mart_gender_gap (values)
+--
+-- PARAMETERS: edit `params` below — goal_id ('1'..'5', or '0' for context) and area_code (default '01'
+-- Stockholms län; a municipality code or '00' Riket work too).
+--
+-- One row per catalog indicator of the goal — ALSO those without a value for the area (then year and all values
+-- are null and data_note says why), so the gaps in the follow-up stay visible.
+--
+-- Columns
+--   subgoal_key, indicator_id, source, source_ref, indicator_name_sv, unit
+--   geography_levels          levels the source publishes; an indicator published for municipality;country only
+--                             can never have a county value (see data_note)
+--   year                      latest year with a value for the area (per indicator; can differ between rows)
+--   value_women, value_men    K / M values (null for single-value KPIs such as a men's share)
+--   value_total               T as published; for single-value KPIs the measure itself (e.g. men's share in %)
+--   gap_women_minus_men       women minus men in the unit (by_sex), or a reported gap
+--   parity_metric             women_share (target 50) | ratio_women_to_men_pct (target 100) | gap_women_minus_men
+--                             (target 0); null for context / higher- or lower-is-better indicators
+--   parity_metric_value, parity_target, distance_to_parity   metric, its target, and metric - target
+--                             (positive = women above the target)
+--   is_at_parity              within 40/60 for shares, 95-105 for ratios, exactly 0 for a reported gap
+--   direction_of_change       toward_target | away_from_target | unchanged vs the indicator's previous year
+--   has_break_since_previous_year   a known series break in between (change not comparable)
+--   series_breaks             the catalog's break notes (e.g. AKU redesign 2021, NTU method change 2017)
+--   data_note                 why a row is empty: no public source / not published at this level / not loaded
+--
+-- Caveats
+--   * Survey indicators (SCB AKU, Brå NTU, SCB TUS time use) have sampling error; a county difference of a
+--     few percentage points can be noise. Register indicators (Kolada/Försäkringskassan, SCB registers) do not.
+--   * Read value_total for single-value share KPIs as the share the KPI names (men's share for N00943/N00945).
+--   * Replay data: 15 rows for goal 3, all without values — no annual value for Stockholms län (01) is recorded
+--     (the recorded county data are SCB TAB6471 population months 2026M01-M04, goal 0). With area_code '0180'
+--     the same query shows N21704 2023 (K 25.688929, M 15.778849, T 21.88749, gap 9.91008) and N00945 2020 (40.8).
+--
+-- Portable SQL (DuckDB and PostgreSQL). Run: .venv/bin/duckdb -readonly warehouse/jamstat.duckdb < queries/06_goal_indicators_stockholm_county.sql
+with params as (
+    select
+        '3'  as goal_id,    -- <<< PARAMETER: strategy goal 1-5
+        '01' as area_code   -- <<< PARAMETER: area (01 Stockholms län, 0180 Stockholm, 00 Riket)
+),
+indicators as (
+    select i.*
+    from marts.dim_indicator as i
+    inner join params as p on p.goal_id = i.goal_id
+),
+area as (
+    select a.area_code, a.area_name, a.area_level
+    from marts.dim_area as a
+    inner join params as p on p.area_code = a.area_code
+),
+latest as (
+    select g.indicator_id, max(g.year) as year
+    from marts.mart_gender_gap as g
+    inner join indicators as i on i.indicator_id = g.indicator_id
+    inner join area as a on a.area_code = g.area_code
+    where g.value_women is not null or g.value_men is not null or g.value_total is not null
+    group by g.indicator_id
+)
+select
+    i.subgoal_key,
+    i.indicator_id,
+    i.source,
+    i.source_ref,
+    i.indicator_name_sv,
+    i.unit,
+    i.geography_levels,
+    a.area_code,
+    a.area_name,
+    l.year,
+    g.value_women,
+    g.value_men,
+    g.value_total,
+    g.gap_women_minus_men,
+    g.parity_metric,
+    g.parity_metric_value,
+    g.parity_target,
+    g.distance_to_parity,
+    g.is_at_parity,
+    g.direction_of_change,
+    g.has_break_since_previous_year,
+    i.series_breaks,
+    case
+        when l.year is not null then null
+        when not i.has_public_source then 'no public source for this indicator'
+        when i.geography_levels not like '%' || a.area_level || '%' then 'not published at ' || a.area_level || ' level'
+        else 'no value loaded for this area'
+    end as data_note
+from indicators as i
+cross join area as a
+left join latest as l on l.indicator_id = i.indicator_id
+left join marts.mart_gender_gap as g
+    on g.indicator_id = i.indicator_id and g.area_code = a.area_code and g.year = l.year
+order by i.subgoal_key, i.indicator_id;

@@ -1,0 +1,350 @@
+"""The SQL cookbook in queries/: every file runs as documented (`duckdb -readonly warehouse/jamstat.duckdb < x.sql`)
+on a real replay-mode warehouse, returns its documented columns, and returns the real recorded values where the
+replay data hold any. The same files run on PostgreSQL (the BI serving copy of the marts) with the same result.
+
+One pipeline run for the whole module (~60 s): `python -m ingest.runner` with JAMSTAT_MODE=replay in an isolated
+Airflow home / data dir / warehouse dir, exactly as tests/e2e does."""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO, make_pipeline_env
+
+pytestmark = pytest.mark.slow
+
+QUERIES = REPO / "queries"
+N00945_REFERENCE = REPO / "ingest" / "reference" / "rKolada_n00945_vab_mans_andel_0180_1280_1480.csv"
+# Real values: Kolada v3 recording of N21704 (home care 80+), 2023, Stockholm 0180.
+N21704_0180_2023 = {"K": 25.688929, "M": 15.778849, "T": 21.88749}
+N21704_0180_2023_GAP = 9.91008
+
+EXPECTED_COLUMNS = {
+    "01_parental_benefit_men_share_stockholm_county.sql": [
+        "area_code", "area_name", "year", "men_share_pct", "women_share_pct", "distance_to_parity_pp",
+        "is_within_40_60", "county_men_share_pct", "country_men_share_pct", "diff_to_county_pp",
+        "diff_to_country_pp", "rank_in_county", "n_municipalities_with_value"],
+    "02_parental_benefit_days_per_recipient_gap.sql": [
+        "area_code", "area_name", "year", "days_women", "days_men", "days_total", "gap_days_women_minus_men",
+        "women_pct_of_men", "distance_to_parity_pct", "country_gap_days", "gap_diff_to_country_days",
+        "rank_largest_gap"],
+    "03_vab_men_share_trend.sql": [
+        "area_code", "area_name", "year", "men_share_pct", "women_share_pct", "distance_to_parity_pp",
+        "is_within_40_60", "previous_year", "men_share_change_prev_year_pp", "direction_of_change",
+        "baseline_year", "men_share_baseline_pct", "men_share_change_since_baseline_pp", "county_men_share_pct",
+        "country_men_share_pct", "has_break_since_previous_year", "has_break_since_baseline"],
+    "04_subgoals_without_statistics.sql": [
+        "subgoal_key", "goal_id", "subgoal_id", "subgoal_sv", "is_strategy_subgoal", "national_goal_id",
+        "n_indicators_in_catalog", "n_indicators_with_public_source", "status_stockholm_county",
+        "status_any_area", "n_area_years_with_data", "latest_year_with_data"],
+    "05_municipality_vs_county_and_country.sql": [
+        "goal_id", "subgoal_key", "indicator_id", "source_ref", "indicator_name_sv", "value_semantics", "unit",
+        "area_code", "area_name", "year", "sex", "value", "county_code", "county_value", "county_value_basis",
+        "country_value", "diff_to_county", "diff_to_country", "ratio_to_county", "ratio_to_country",
+        "rank_in_county_desc", "n_municipalities_with_value", "n_municipalities_in_county", "desired_direction"],
+    "06_goal_indicators_stockholm_county.sql": [
+        "subgoal_key", "indicator_id", "source", "source_ref", "indicator_name_sv", "unit", "geography_levels",
+        "area_code", "area_name", "year", "value_women", "value_men", "value_total", "gap_women_minus_men",
+        "parity_metric", "parity_metric_value", "parity_target", "distance_to_parity", "is_at_parity",
+        "direction_of_change", "has_break_since_previous_year", "series_breaks", "data_note"],
+    "07_latest_publication.sql": [
+        "run_id", "published_at", "git_commit", "source_modes", "storage_version", "n_publications",
+        "gate_number", "gate", "gate_passed", "gate_checks", "gate_failed", "row_counts"],
+}
+
+
+# --- fixtures and helpers -------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory, airflow_db_template) -> Path:
+    """ONE real replay-mode pipeline run for the module; returns the published warehouse file."""
+    env = make_pipeline_env(tmp_path_factory, airflow_db_template)
+    result = subprocess.run([sys.executable, "-m", "ingest.runner"], env=env, cwd=REPO,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "SOURCE MODE: REPLAY" in result.stdout
+    path = Path(env["JAMSTAT_WAREHOUSE_DIR"]) / "jamstat.duckdb"
+    assert path.is_file()
+    return path
+
+
+def duckdb_cli() -> Path:
+    for candidate in (REPO / ".venv" / "bin" / "duckdb", Path(sys.executable).parent / "duckdb"):
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    pytest.fail("duckdb CLI not found in .venv/bin (it is part of the venv; run `make` to create it)")
+
+
+def sql_of(name: str) -> str:
+    return (QUERIES / name).read_text(encoding="utf-8")
+
+
+def with_param(sql: str, old: str, new: str) -> str:
+    """Edit a `<<< PARAMETER` line the way an analyst would; the old text must occur exactly once."""
+    assert sql.count(old) == 1, f"parameter text {old!r} must occur exactly once"
+    return sql.replace(old, new)
+
+
+def run_sql(warehouse: Path, sql: str) -> tuple[list[str], list[dict]]:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description]
+        return columns, [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+
+
+def query(warehouse: Path, name: str) -> list[dict]:
+    columns, rows = run_sql(warehouse, sql_of(name))
+    assert columns == EXPECTED_COLUMNS[name]
+    return rows
+
+
+def reference_n00945(area: str) -> dict[int, float]:
+    with N00945_REFERENCE.open(encoding="utf-8") as f:
+        return {int(r["year"]): float(r["value"]) for r in csv.DictReader(f)
+                if r["municipality_id"] == area and r["gender"] == "T"}
+
+
+# --- every file: documented, listed, runnable as-is -------------------------------------------------------------
+def test_every_query_is_covered_and_documented():
+    files = sorted(p.name for p in QUERIES.glob("*.sql"))
+    assert files == sorted(EXPECTED_COLUMNS), "a query without expectations here, or an expected query missing"
+    readme = (QUERIES / "README.md").read_text(encoding="utf-8")
+    for name in files:
+        assert f"`{name}`" in readme, f"{name} is not listed in queries/README.md"
+        header = sql_of(name).split("\nwith ", 1)[0]
+        assert all(line.startswith("--") or not line.strip() for line in header.splitlines()), name
+        for required in ("Goal:", "Columns", "Caveats", "Portable SQL", "replay"):
+            assert required.lower() in header.lower(), f"{name}: header lacks {required!r}"
+        if "params as (" in sql_of(name):
+            assert "<<< PARAMETER" in sql_of(name) and "PARAMETER" in header, f"{name}: parameters not marked"
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_COLUMNS))
+def test_runs_as_documented_in_the_duckdb_cli(warehouse, name):
+    """Exactly the documented command: duckdb -readonly <warehouse> < queries/<name>."""
+    with (QUERIES / name).open("rb") as stdin:
+        result = subprocess.run([str(duckdb_cli()), "-readonly", str(warehouse)], stdin=stdin,
+                                capture_output=True, timeout=120)
+    stderr = result.stderr.decode("utf-8", "replace")
+    assert result.returncode == 0 and not stderr.strip(), stderr
+    out = result.stdout.decode("utf-8", "replace")
+    for column in EXPECTED_COLUMNS[name][:3]:  # the CLI may elide columns of wide results, never the first
+        assert column in out
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_COLUMNS))
+def test_parses_as_postgresql(name):
+    sqlglot = pytest.importorskip("sqlglot")
+    sql = sql_of(name)
+    assert len(sqlglot.parse(sql, read="postgres")) == 1
+    assert len(sqlglot.transpile(sql, read="duckdb", write="postgres",
+                                 unsupported_level=sqlglot.ErrorLevel.RAISE)) == 1
+
+
+# --- results on the replay warehouse ------------------------------------------------------------------------------
+def test_01_men_share_parental_benefit_is_empty_on_replay_data(warehouse):
+    assert query(warehouse, "01_parental_benefit_men_share_stockholm_county.sql") == []
+
+
+def test_01_logic_on_a_kpi_that_has_replay_data(warehouse):
+    """Same query with the KPI parameter set to N00945 (recorded): all 26 municipalities of län 01, latest year
+    2020, only Stockholm with a value."""
+    sql = with_param(sql_of("01_parental_benefit_men_share_stockholm_county.sql"),
+                     "'N00943' as kolada_kpi", "'N00945' as kolada_kpi")
+    _, rows = run_sql(warehouse, sql)
+    assert len(rows) == 26 and {r["year"] for r in rows} == {2020}
+    first, rest = rows[0], rows[1:]
+    assert first["area_code"] == "0180" and first["area_name"] == "Stockholm"
+    assert first["men_share_pct"] == pytest.approx(40.8)
+    assert first["women_share_pct"] == pytest.approx(59.2)
+    assert first["distance_to_parity_pp"] == pytest.approx(9.2)
+    assert first["is_within_40_60"] is True
+    assert first["rank_in_county"] == 1 and first["n_municipalities_with_value"] == 1
+    assert first["county_men_share_pct"] is None and first["country_men_share_pct"] is None  # not recorded
+    assert all(r["men_share_pct"] is None and r["rank_in_county"] is None for r in rest)
+    assert {r["area_code"][:2] for r in rows} == {"01"}
+
+
+def test_02_days_per_recipient_gap_is_empty_on_replay_data(warehouse):
+    assert query(warehouse, "02_parental_benefit_days_per_recipient_gap.sql") == []
+
+
+def test_02_logic_on_a_kpi_that_has_replay_data(warehouse):
+    """KPI parameter set to N21704 (recorded by sex for 0180 2023): the gap is the real K - M."""
+    sql = with_param(sql_of("02_parental_benefit_days_per_recipient_gap.sql"),
+                     "'N00939' as kolada_kpi", "'N21704' as kolada_kpi")
+    _, rows = run_sql(warehouse, sql)
+    assert len(rows) == 26 and {r["year"] for r in rows} == {2023}
+    stockholm = rows[0]
+    assert stockholm["area_code"] == "0180"
+    assert stockholm["days_women"] == N21704_0180_2023["K"]
+    assert stockholm["days_men"] == N21704_0180_2023["M"]
+    assert stockholm["days_total"] == N21704_0180_2023["T"]
+    assert stockholm["gap_days_women_minus_men"] == pytest.approx(N21704_0180_2023_GAP)
+    assert stockholm["rank_largest_gap"] == 1
+    assert all(r["gap_days_women_minus_men"] is None for r in rows[1:])
+
+
+def test_03_vab_trend_for_stockholm_matches_the_rkolada_recording(warehouse):
+    rows = query(warehouse, "03_vab_men_share_trend.sql")
+    reference = reference_n00945("0180")
+    years = [r["year"] for r in rows]
+    assert years == list(range(2014, 2021))  # Kolada years from 2014 by default; recordings end 2020
+    for r in rows:
+        assert r["area_code"] == "0180" and r["area_name"] == "Stockholm"
+        assert r["men_share_pct"] == pytest.approx(reference[r["year"]], abs=1e-9)
+        assert r["women_share_pct"] == pytest.approx(100 - reference[r["year"]], abs=1e-9)
+        assert r["men_share_change_since_baseline_pp"] == pytest.approx(reference[r["year"]] - reference[2014])
+        assert r["baseline_year"] == 2014 and r["men_share_baseline_pct"] == pytest.approx(reference[2014])
+        assert r["has_break_since_baseline"] is False and r["has_break_since_previous_year"] is False
+        assert r["county_men_share_pct"] is None and r["country_men_share_pct"] is None
+    by_year = {r["year"]: r for r in rows}
+    assert by_year[2014]["men_share_pct"] == pytest.approx(38.61051404)
+    assert by_year[2020]["men_share_pct"] == pytest.approx(40.8)
+    assert by_year[2020]["men_share_change_since_baseline_pp"] == pytest.approx(40.8 - 38.61051404)
+    assert by_year[2020]["men_share_change_prev_year_pp"] == pytest.approx(40.8 - 39.3)
+    assert by_year[2014]["previous_year"] is None and by_year[2015]["previous_year"] == 2014
+    assert by_year[2020]["is_within_40_60"] is True and by_year[2019]["is_within_40_60"] is False
+    assert by_year[2016]["direction_of_change"] == "away_from_target"  # men's share fell 39.09 -> 38.79
+    assert by_year[2020]["direction_of_change"] == "toward_target"
+
+
+def test_03_area_parameter(warehouse):
+    """Parameter set to Göteborg (1480): its own recorded series, nothing from Stockholm."""
+    sql = with_param(sql_of("03_vab_men_share_trend.sql"), "'0180' as area_code", "'1480' as area_code")
+    _, rows = run_sql(warehouse, sql)
+    reference = reference_n00945("1480")
+    assert [r["year"] for r in rows] == list(range(2014, 2021))
+    assert all(r["area_name"] == "Göteborg" for r in rows)
+    assert [r["men_share_pct"] for r in rows] == pytest.approx([reference[y] for y in range(2014, 2021)])
+
+
+def test_04_subgoals_without_statistics(warehouse):
+    rows = query(warehouse, "04_subgoals_without_statistics.sql")
+    status = {r["subgoal_key"]: r["status_stockholm_county"] for r in rows}
+    no_source = {k for k, s in status.items() if s == "no_public_source"}
+    assert no_source == {"2.4", "2.6", "4.1", "4.2", "4.4", "4.5"}
+    # 3.2 (N21704 0180 2023) and 3.3 (N00945 0180) have Stockholm-county data on replay data; nothing else does.
+    assert set(status) == {
+        "0.0", "1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "3.1",
+        "4.0", "4.1", "4.2", "4.3a", "4.3b", "4.4", "4.5", "5.1", "5.2"}
+    assert all(s in {"no_public_source", "no_data"} for s in status.values())
+    assert [r["status_stockholm_county"] for r in rows][:6] == ["no_public_source"] * 6  # listed first
+    for r in rows:
+        if r["status_stockholm_county"] == "no_public_source":
+            assert r["n_indicators_with_public_source"] == 0 and r["n_indicators_in_catalog"] > 0
+        else:
+            assert r["n_indicators_with_public_source"] > 0
+    by_key = {r["subgoal_key"]: r for r in rows}
+    # 2.2 is measurable only for Riket on replay data (SCB HE0110 median income 2020-2022).
+    assert by_key["2.2"]["status_any_area"] == "data"
+    assert by_key["2.2"]["latest_year_with_data"] == 2022 and by_key["2.2"]["n_area_years_with_data"] == 3
+    assert by_key["3.1"]["status_any_area"] == "no_data" and by_key["3.1"]["latest_year_with_data"] is None
+
+
+def test_05_stockholm_against_county_and_country(warehouse):
+    rows = query(warehouse, "05_municipality_vs_county_and_country.sql")
+    got = {(r["source_ref"], r["year"], r["sex"]): r["value"] for r in rows}
+    assert got == {("N21704", 2023, "K"): N21704_0180_2023["K"], ("N21704", 2023, "M"): N21704_0180_2023["M"],
+                   ("N21704", 2023, "T"): N21704_0180_2023["T"], ("N00945", 2020, "T"): 40.8}
+    for r in rows:
+        assert r["area_code"] == "0180" and r["county_code"] == "01"
+        assert r["county_value"] is None and r["country_value"] is None  # none recorded for these KPIs
+        assert r["n_municipalities_in_county"] == 26 and r["rank_in_county_desc"] == 1
+    assert [r["sex"] for r in rows if r["source_ref"] == "N21704"] == ["K", "M", "T"]
+
+
+def test_06_goal_3_for_stockholm_county_lists_every_indicator_without_inventing_values(warehouse):
+    rows = query(warehouse, "06_goal_indicators_stockholm_county.sql")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        goal3 = {r[0] for r in con.execute("select indicator_id from marts.dim_indicator where goal_id = '3'").fetchall()}
+    assert {r["indicator_id"] for r in rows} == goal3 and len(rows) == len(goal3) == 15
+    assert all(r["area_code"] == "01" for r in rows)
+    # No annual county value is recorded: every row is empty and says why.
+    assert all(r["year"] is None and r["value_total"] is None and r["value_women"] is None for r in rows)
+    assert all(r["data_note"] for r in rows)
+    notes = {r["source_ref"]: r["data_note"] for r in rows}
+    assert notes["N00939"] == "not published at county level"  # municipality;country only
+    assert notes["N00945"] == "no value loaded for this area"
+
+
+def test_06_area_parameter_shows_real_values(warehouse):
+    sql = with_param(sql_of("06_goal_indicators_stockholm_county.sql"), "'01' as area_code", "'0180' as area_code")
+    _, rows = run_sql(warehouse, sql)
+    by_ref = {r["source_ref"]: r for r in rows}
+    assert len(rows) == 15
+    home_care = by_ref["N21704"]
+    assert home_care["year"] == 2023 and home_care["data_note"] is None
+    assert (home_care["value_women"], home_care["value_men"], home_care["value_total"]) == (
+        N21704_0180_2023["K"], N21704_0180_2023["M"], N21704_0180_2023["T"])
+    assert home_care["gap_women_minus_men"] == pytest.approx(N21704_0180_2023_GAP)
+    assert home_care["parity_metric"] is None  # context indicator: no parity target
+    vab = by_ref["N00945"]
+    assert vab["year"] == 2020 and vab["value_total"] == pytest.approx(40.8)
+    assert vab["parity_metric"] == "women_share" and vab["parity_metric_value"] == pytest.approx(59.2)
+    assert vab["distance_to_parity"] == pytest.approx(9.2) and vab["is_at_parity"] is True
+    assert sum(1 for r in rows if r["year"] is not None) == 2
+
+
+def test_07_latest_publication(warehouse):
+    rows = query(warehouse, "07_latest_publication.sql")
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        run_id, published_at = con.execute(
+            "select run_id, published_at from marts.publications order by published_at desc limit 1").fetchone()
+    assert [r["gate"] for r in rows] == ["dbt", "freshness", "great_expectations", "soda"]
+    assert [r["gate_number"] for r in rows] == [1, 2, 3, 4]
+    assert all(r["gate_passed"] is True and r["gate_failed"] == "[]" and r["gate_checks"] > 0 for r in rows)
+    assert {r["run_id"] for r in rows} == {run_id} and {r["published_at"] for r in rows} == {published_at}
+    assert all(json.loads(r["source_modes"]) == ["replay"] and r["n_publications"] == 1 for r in rows)
+    assert json.loads(rows[0]["row_counts"])["fct_indicator_value"] > 0
+
+
+# --- the same files on PostgreSQL --------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def pg_marts(warehouse):
+    """A throwaway PostgreSQL holding the same marts, published by the project's own serve_postgres."""
+    from ingest.pgserver import PostgresBinariesMissing, temporary_postgres
+    from ingest.serve_postgres import publish_to_postgres
+
+    try:
+        with temporary_postgres() as server:
+            server.create_database("cookbook")
+            url = server.url_for("cookbook")
+            publish_to_postgres(warehouse, url, reader_role=None)
+            yield url
+    except PostgresBinariesMissing as exc:
+        if os.environ.get("CI") or os.environ.get("JAMSTAT_REQUIRE_POSTGRES"):
+            pytest.fail(f"POSTGRES COOKBOOK TESTS NOT RUN: {exc}", pytrace=False)
+        pytest.skip(f"POSTGRES COOKBOOK TESTS NOT RUN: {exc}")
+
+
+def _normalised(value):
+    if isinstance(value, float):
+        return None if math.isnan(value) else round(value, 9)
+    if isinstance(value, dt.datetime):
+        return value.replace(tzinfo=None)
+    return value
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("name", sorted(EXPECTED_COLUMNS))
+def test_same_result_on_postgresql(warehouse, pg_marts, name):
+    import psycopg
+
+    sql = sql_of(name)
+    duck_columns, duck_rows = run_sql(warehouse, sql)
+    with psycopg.connect(pg_marts) as con:
+        cur = con.execute(sql)
+        pg_columns = [d.name for d in cur.description]
+        pg_rows = [dict(zip(pg_columns, row, strict=True)) for row in cur.fetchall()]
+    assert pg_columns == duck_columns == EXPECTED_COLUMNS[name]
+    assert [{k: _normalised(v) for k, v in r.items()} for r in pg_rows] == \
+           [{k: _normalised(v) for k, v in r.items()} for r in duck_rows]
