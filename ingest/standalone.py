@@ -57,7 +57,10 @@ def up(timeout_s: float = 120) -> int:
             print(f"Airflow is already up (PID {state['leader']}) at http://127.0.0.1:{PORT} — `make down` stops it.")
             return 0
         PID_FILE.unlink()
-    env = {**os.environ, "AIRFLOW__API__PORT": str(PORT)}
+    # standalone starts its components as `airflow …` from PATH: the venv's bin must come first.
+    venv_bin = str(Path(sys.executable).parent)
+    env = {**os.environ, "AIRFLOW__API__PORT": str(PORT),
+           "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
     log = LOG_FILE.open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], stdout=log, stderr=subprocess.STDOUT,
                             env=env, start_new_session=True)
