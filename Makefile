@@ -24,7 +24,7 @@ export PYTHONPATH := $(CURDIR)
 INSTALLED := $(VENV)/.installed
 AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
 
-.PHONY: help install run test test-fast up down bench lock clean
+.PHONY: help install run test test-fast up down bench lock clean compose-check publish-postgres
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -64,6 +64,13 @@ down: ## stop exactly the processes `make up` started
 
 bench: $(AIRFLOW_READY) ## benchmarks; figures go to bench/results/latest.json
 	@$(BIN)/python -m bench
+
+compose-check: $(INSTALLED) ## validate docker-compose.yml and the Dockerfile offline
+	@$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	@$(BIN)/python -m pytest -q tests/serving/test_compose.py
+
+publish-postgres: $(INSTALLED) ## copy the published marts into PostgreSQL (needs JAMSTAT_POSTGRES_URL)
+	@$(BIN)/python -m ingest.serve_postgres publish
 
 lock: ## re-resolve requirements.in into requirements.lock (needs PyPI)
 	@test -x $(BIN)/uv || ($(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q uv==$(UV_VERSION))
