@@ -10,32 +10,18 @@ from __future__ import annotations
 
 import json
 import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import click
 import pandas as pd
 
-from ingest.config import Settings, base_urls
+from ingest.config import Settings, source_base_urls
 
 CSV_COLUMNS = ["source", "source_ref", "area_code", "period", "sex", "value", "status", "dims", "is_deleted"]
 
 
 def _settings() -> Settings:
     return Settings.from_env()
-
-
-@contextmanager
-def _urls(mode: str, settings: Settings):
-    if mode == "live":
-        yield base_urls("live")
-    elif settings.replay_url:
-        yield base_urls("replay", settings.replay_url)
-    else:
-        from ingest.replay.server import replay_server
-
-        with replay_server() as url:
-            yield base_urls("replay", url)
 
 
 def _resolve(mode: str | None, settings: Settings) -> str:
@@ -74,7 +60,7 @@ def fetch(kpi: str, areas: str, years: str, mode: str | None) -> None:
     resolved = _resolve(mode, settings)
     area_list = [a.strip() for a in areas.split(",") if a.strip()]
     year_list = parse_years(years)
-    with _urls(resolved, settings) as urls, HttpClient(http_policy_from_env()) as http:
+    with source_base_urls(resolved, settings) as urls, HttpClient(http_policy_from_env()) as http:
         client = kol.KoladaClient(http, urls["kolada"])
         try:
             values = client.data_kpi_municipality_years(kpi, area_list, year_list)
@@ -186,7 +172,7 @@ def ingest_cmd(source: str, units_: tuple[str, ...], mode: str | None, run_id: s
     fn = {"kolada": units.ingest_kolada_kpi, "scb": units.ingest_scb_table, "files": units.ingest_file_drop}[source]
     todo = list(units_) or plan(settings)
     failed = 0
-    with _urls(resolved, settings) as urls:
+    with source_base_urls(resolved, settings) as urls:
         for unit in todo:
             try:
                 summary = fn(unit, mode=resolved, base_urls=urls, run_id=run_id, settings=settings)

@@ -5,6 +5,8 @@ Nothing here does I/O at import; DAG files import this module freely.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,3 +109,19 @@ def base_urls(mode: str, replay_url: str | None = None) -> dict[str, str]:
             raise ValueError("replay mode needs the replay server's URL (JAMSTAT_REPLAY_URL or a started server)")
         return {k: replay_url.rstrip("/") + p for k, p in REPLAY_PREFIXES.items()}
     raise ValueError(f"mode must be resolved to 'live' or 'replay', got {mode!r}")
+
+
+@contextmanager
+def source_base_urls(mode: str, settings: Settings | None = None) -> Iterator[dict[str, str]]:
+    """Base URLs for a resolved mode. In replay mode without JAMSTAT_REPLAY_URL, a replay server is started on
+    127.0.0.1 for the duration of the block (real HTTP, ephemeral port) and stopped after it."""
+    settings = settings or Settings.from_env()
+    if mode == "live":
+        yield base_urls("live")
+    elif settings.replay_url:
+        yield base_urls("replay", settings.replay_url)
+    else:
+        from ingest.replay.server import replay_server
+
+        with replay_server() as url:
+            yield base_urls("replay", url)

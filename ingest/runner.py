@@ -1,5 +1,5 @@
 """`make run`: the whole pipeline once, as real Airflow DAG runs (`airflow dags test`), in order:
-ingest_kolada → ingest_scb → transform_publish. Prints progress, then where the warehouse is and what it holds.
+ingest_kolada → ingest_scb → ingest_files → transform_publish. Prints progress, then where the warehouse is and what it holds.
 
 There is no second code path: the runner only resolves the source mode once (so every DAG agrees), runs the
 DAGs, and reads the published warehouse read-only for the summary."""
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ingest.config import REPO_ROOT, Settings
 
-PIPELINE = ("ingest_kolada", "ingest_scb", "transform_publish")
+PIPELINE = ("ingest_kolada", "ingest_scb", "ingest_files", "transform_publish")
 TASK_LINE = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")
 STATE_LINE = re.compile(r"new_state=(\w+)")
 FAILURE_NOTICE = re.compile(r"(jamstat: \S+ failed in run \S+: .*?)\s+\[jamstat\.notify\]")

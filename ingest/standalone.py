@@ -86,7 +86,7 @@ def up(timeout_s: float = 120) -> int:
     PID_FILE.write_text(json.dumps({"leader": proc.pid, "pgid": proc.pid, "pids": _group_members(proc.pid)}))
     print(f"Airflow UI:  http://127.0.0.1:{PORT}\n  login:     admin / {_password()}\n"
           f"  (password file: {AIRFLOW_HOME / 'simple_auth_manager_passwords.json.generated'})\n"
-          "  DAGs:      ingest_kolada, ingest_scb, transform_publish\n  stop with: make down")
+          "  DAGs:      ingest_kolada, ingest_scb, ingest_files, transform_publish\n  stop with: make down")
     return 0
 
 

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import contextmanager
 from pathlib import Path
 
-from ingest.config import Settings, base_urls
+from ingest.config import Settings, source_base_urls
 
 log = logging.getLogger("jamstat.tasks")
 
@@ -31,22 +30,6 @@ def resolve_mode() -> dict:
     return {"mode": mode, "requested": settings.mode}
 
 
-@contextmanager
-def source_base_urls(mode: str):
-    """Base URLs for the resolved mode. In replay mode without JAMSTAT_REPLAY_URL, a replay server is
-    started on 127.0.0.1 for the duration of the task (real HTTP, ephemeral port)."""
-    settings = Settings.from_env()
-    if mode == "live":
-        yield base_urls("live")
-    elif settings.replay_url:
-        yield base_urls("replay", settings.replay_url)
-    else:
-        from ingest.replay.server import replay_server
-
-        with replay_server() as url:
-            yield base_urls("replay", url)
-
-
 def plan(source: str) -> list[str]:
     """The units (KPI ids, SCB table specs, dropped files) the catalog asks for."""
     from ingest import units
@@ -63,7 +46,7 @@ def ingest_unit(source: str, unit: str, run: dict, run_id: str) -> dict:
 
     settings = Settings.from_env()
     fn = {"kolada": units.ingest_kolada_kpi, "scb": units.ingest_scb_table, "files": units.ingest_file_drop}[source]
-    with source_base_urls(run["mode"]) as urls:
+    with source_base_urls(run["mode"], settings) as urls:
         summary = fn(unit, mode=run["mode"], base_urls=urls, run_id=run_id, settings=settings)
     if summary.get("status") in ("loaded", "unchanged"):
         from ingest.landing import record_check

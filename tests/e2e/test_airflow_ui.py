@@ -52,10 +52,10 @@ def test_up_lists_dags_and_down_stops_everything(tmp_path_factory, airflow_db_te
             req = urllib.request.Request(f"http://127.0.0.1:{port}/api/v2/dags",
                                          headers={"Authorization": f"Bearer {token}"})
             dags = {d["dag_id"] for d in json.load(urllib.request.urlopen(req, timeout=10))["dags"]}
-            if len(dags) == 3:
+            if len(dags) == 4:
                 break
             time.sleep(2)
-        assert dags == {"ingest_kolada", "ingest_scb", "transform_publish"}
+        assert dags == {"ingest_kolada", "ingest_scb", "ingest_files", "transform_publish"}
         started = json.loads((home / "standalone.pid").read_text())["pids"]
         assert len(started) > 3, "scheduler, api-server, dag-processor, triggerer run as separate processes"
     finally:

@@ -1,0 +1,14 @@
+"""
+### ingest_files — official exports dropped by analysts (SCB CSV, Försäkringskassan xlsx …)
+
+An analyst puts an export into `data/landing/` next to a small mapping file (which columns hold area, period,
+sex and value, and which catalog indicator it feeds). One mapped task per mapping file lands the file as an
+immutable raw payload and one normalised batch, exactly like the API sources; an unchanged file is a no-op.
+With nothing dropped, the run has nothing to do.
+
+Emits the `jamstat_raw_files` Asset, which triggers `transform_publish`.
+"""
+# An Airflow DAG file: the wiring is shared by every source (ingest/dag_factory.py).
+from ingest.dag_factory import build_ingest_dag
+
+ingest_files = build_ingest_dag("files", __doc__)

@@ -1,0 +1,56 @@
+"""Builds the per-source ingest DAGs. The three DAG files (dags/ingest_*.py) differ only in their source and
+documentation, so the wiring lives here once. Imported at parse time: no I/O, no heavy imports."""
+from __future__ import annotations
+
+from airflow.sdk import dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from ingest import dag_config as cfg
+
+POOLS = {"kolada": cfg.POOL_KOLADA, "scb": cfg.POOL_SCB, "files": None}
+
+
+def build_ingest_dag(source: str, doc_md: str):
+    """resolve_mode → plan → fetch (one mapped task per KPI / table spec / dropped file) → record (Asset)."""
+
+    @dag(
+        dag_id=f"ingest_{source}",
+        schedule=cfg.SCHEDULES[source],
+        start_date=cfg.START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=[*cfg.TAGS, "ingest", source],
+        default_args=cfg.default_args(retries=2),
+        doc_md=doc_md,
+    )
+    def ingest():
+        @task
+        def resolve_mode() -> dict:
+            from ingest import tasks
+
+            return tasks.resolve_mode()
+
+        @task
+        def plan() -> list[str]:
+            from ingest import tasks
+
+            return tasks.plan(source)
+
+        @task(pool=POOLS[source] or "default_pool", map_index_template="{{ task.op_kwargs['unit'] }}")
+        def fetch(unit: str, run: dict) -> dict:
+            from ingest import tasks
+
+            summary = tasks.ingest_unit(source, unit, run, get_current_context()["run_id"])
+            if summary.get("status") == "no_recorded_data":
+                raise AirflowSkipException(f"{unit}: no recorded payload in replay mode ({summary.get('detail', '')})")
+            return summary
+
+        @task(trigger_rule="none_failed", outlets=[cfg.RAW_ASSETS[source]])
+        def record(results: list) -> dict:
+            from ingest import tasks
+
+            return tasks.summarize_ingest(source, list(results))
+
+        record(fetch.partial(run=resolve_mode()).expand(unit=plan()))
+
+    return ingest()
