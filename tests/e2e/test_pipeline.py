@@ -72,6 +72,21 @@ def test_fact_rows_trace_back_to_raw_payloads(env):
             assert response["url"].startswith("http://127.0.0.1:")
 
 
+def test_rerun_of_an_interval_is_a_no_op(env):
+    """Re-running ingest for the same logical date (a rerun or backfill of that interval) lands nothing new:
+    batches are content-addressed, so the batch set and every file's bytes stay the same."""
+    batches = Path(env["JAMSTAT_DATA_DIR"]) / "batches"
+    before = {p.relative_to(batches): sha256(p) for p in batches.rglob("*") if p.is_file()}
+    for _ in range(2):
+        result = run([sys.executable, "-m", "airflow", "dags", "test", "ingest_scb", "2026-11-02"], env)
+        assert result.returncode == 0, result.stdout[-3000:]
+    after = {p.relative_to(batches): sha256(p) for p in batches.rglob("*") if p.is_file()}
+    assert after == before
+    checks = json.loads((Path(env["JAMSTAT_DATA_DIR"]) / "state" / "checks" / "scb" /
+                         "population_by_sex_age.json").read_text())
+    assert checks["status"] == "unchanged", "the rerun confirmed the source without landing anything"
+
+
 def _write_synthetic_batch(env, value: float) -> Path:
     """SYNTHETIC fault-test batch: one Kolada row for N21704 with an impossible percent. Never real data."""
     folder = Path(env["JAMSTAT_DATA_DIR"]) / "batches" / "kolada"
