@@ -24,7 +24,7 @@ export PYTHONPATH := $(CURDIR)
 INSTALLED := $(VENV)/.installed
 AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
 
-.PHONY: help install run test test-fast up down bench lock clean compose-check publish-postgres
+.PHONY: help install run test test-fast test-distributed up down bench lock clean compose-check publish-postgres
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,8 +50,11 @@ $(AIRFLOW_READY): $(INSTALLED)
 run: $(AIRFLOW_READY) ## run the whole pipeline once as real Airflow DAG runs (JAMSTAT_MODE=auto|live|replay)
 	@$(BIN)/python -m ingest.runner
 
-test: $(AIRFLOW_READY) ## the whole test suite (what CI runs)
-	@$(BIN)/python -m pytest $(PYTEST_ARGS)
+test: $(AIRFLOW_READY) ## the whole test suite (CI also runs test-distributed)
+	@$(BIN)/python -m pytest --ignore=tests/distributed $(PYTEST_ARGS)
+
+test-distributed: $(AIRFLOW_READY) ## the pipeline on Airflow's CeleryExecutor: Redis + PostgreSQL + 4 Airflow processes (~4 min)
+	@$(BIN)/python -m pytest tests/distributed $(PYTEST_ARGS)
 
 test-fast: $(INSTALLED) ## unit tests only (no Airflow or dbt runs)
 	@$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
