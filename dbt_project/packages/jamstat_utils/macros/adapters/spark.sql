@@ -37,7 +37,8 @@
   {%- set column_override = model['config'].get('column_types', {}) -%}
   {%- set types = [] -%}
   {%- for col_name in agate_table.column_names -%}
-    {%- do types.append(column_override.get(col_name, adapter.convert_type(agate_table, loop.index0))) -%}
+    {%- set type_name = column_override.get(col_name, adapter.convert_type(agate_table, loop.index0)) -%}
+    {%- do types.append(jamstat_utils.portable_type(type_name)) -%}
   {%- endfor -%}
   {%- set statements = [] -%}
   {%- for chunk in agate_table.rows | batch(get_batch_size()) -%}
