@@ -24,7 +24,7 @@ export PYTHONPATH := $(CURDIR)
 INSTALLED := $(VENV)/.installed
 AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
 
-.PHONY: help install run test test-fast test-distributed up down bench lock clean compose-check publish-postgres
+.PHONY: help install run test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -58,6 +58,10 @@ test-distributed: $(AIRFLOW_READY) ## the pipeline on Airflow's CeleryExecutor: 
 
 test-fast: $(INSTALLED) ## unit tests only (no Airflow or dbt runs)
 	@$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+test-spark: $(INSTALLED) ## dbt build on Spark (dbt-spark session mode in its own .venv-spark; ~3 min)
+	@tests/portability/spark_env.sh
+	@JAMSTAT_SPARK_TESTS=1 $(BIN)/python -m pytest -m spark tests/portability $(PYTEST_ARGS)
 
 up: $(AIRFLOW_READY) ## start the Airflow UI (airflow standalone) in the background
 	@$(BIN)/python -m ingest.standalone up
