@@ -25,7 +25,7 @@ UNIT_RANGES = {"percent": (0, 100), "count": (0, 1_000_000), "SEK": (100_000, 60
                "minutes_per_day": (0, 300), "none": (0, 100)}
 
 
-def generate(candidate: Path, seed: float = 0.42) -> dict:
+def generate(candidate: Path, seed: float = 0.42, years: int = YEARS) -> dict:
     """Write raw.observations + raw.batches of a fresh candidate file with synthetic national-scale data."""
     import duckdb
 
@@ -60,7 +60,7 @@ def generate(candidate: Path, seed: float = 0.42) -> dict:
                    false AS is_deleted, '{BATCH_ID}-' || r.source AS batch_id, TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' AS fetched_at
             FROM refs r
             JOIN areas a ON a.source = r.source
-            CROSS JOIN range({FIRST_YEAR}, {FIRST_YEAR + YEARS}) y(year)
+            CROSS JOIN range({FIRST_YEAR + YEARS - years}, {FIRST_YEAR + YEARS}) y(year)
             JOIN (VALUES ('K'), ('M'), ('T')) s(sex) ON r.measure_type = 'value_by_sex' OR s.sex = 'T'
             JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit""")
         n = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
@@ -69,7 +69,7 @@ def generate(candidate: Path, seed: float = 0.42) -> dict:
             con.execute("INSERT INTO raw.batches VALUES (?, ?, ?, '[]', 'synthetic', 'bench', ?, ?, '[]', ?)", [
                 f"{BATCH_ID}-{source}", source, "SYNTHETIC national-scale benchmark data (bench/synthetic.py)",
                 now, rows, json.dumps(["SYNTHETIC: random values for benchmarking only; never published"])])
-    return {"rows": n, "indicators": n_refs, "years": YEARS, "candidate": str(candidate)}
+    return {"rows": n, "indicators": n_refs, "years": years, "candidate": str(candidate)}
 
 
 if __name__ == "__main__":
