@@ -15,10 +15,11 @@ READER_ROLE="${JAMSTAT_BI_READER_ROLE:-bi_reader}"
 
 psql -v ON_ERROR_STOP=1 -X --username "${POSTGRES_USER:-postgres}" --dbname "${POSTGRES_DB:-postgres}" \
   -v db="${WAREHOUSE_DB}" -v loader="${LOADER_ROLE}" -v reader="${READER_ROLE}" \
-  -v loader_pw="${JAMSTAT_LOADER_PASSWORD}" -v reader_pw="${JAMSTAT_BI_READER_PASSWORD}" <<'SQL'
+  -v lpw="${JAMSTAT_LOADER_PASSWORD}" -v rpw="${JAMSTAT_BI_READER_PASSWORD}" <<'SQL'
 set password_encryption = 'scram-sha-256';
-create role :"loader" login password :'loader_pw';
-create role :"reader" login noinherit connection limit 20 password :'reader_pw';
+-- :'lpw' and :'rpw' are psql variables filled from the environment above, never literals
+create role :"loader" login password :'lpw';
+create role :"reader" login noinherit connection limit 20 password :'rpw';
 create database :"db" owner :"loader";
 revoke all on database :"db" from public;
 grant connect on database :"db" to :"reader";
