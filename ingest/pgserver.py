@@ -145,13 +145,13 @@ def start_server(base_dir: Path | None = None, *, port: int | None = None, host:
     if os_user:
         shutil.chown(base, user=os_user)
     os.chmod(base, 0o700)
-    generated = secrets.token_urlsafe(24)  # a fresh random superuser password per throwaway server
+    pw = secrets.token_urlsafe(24)  # a fresh random superuser password per throwaway server
     pwfile = base / "pwfile"
-    pwfile.write_text(generated + "\n")
+    pwfile.write_text(pw + "\n")
     os.chmod(pwfile, 0o600)
     if os_user:
         shutil.chown(pwfile, user=os_user)
-    server = PgServer(base_dir=str(base), host=host, port=port or 0, superuser=superuser, password=generated)
+    server = PgServer(base_dir=str(base), host=host, port=port or 0, superuser=superuser, password=pw)
     try:
         r = _run([*prefix, str(pg_bin / "initdb"), "-D", str(server.data_dir), "-U", superuser,
                   "-A", "scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"])
