@@ -18,8 +18,9 @@ DBT = Path(os.environ.get("JAMSTAT_DBT_BIN", REPO / ".venv" / "bin" / "dbt"))
 
 
 def run_dbt(args: list[str], env: dict, target_path: Path, log_path: Path) -> subprocess.CompletedProcess:
-    cmd = [str(DBT), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-           "--target-path", str(target_path), "--log-path", str(log_path)]
+    # Paths through the environment: `dbt deps` rejects --target-path, and a fresh clone must run deps.
+    cmd = [str(DBT), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    env = {**env, "DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(log_path)}
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 
 
