@@ -123,19 +123,30 @@ def build_candidate(run_id: str) -> dict:
     if not deps.success:
         raise GateFailed("dbt deps failed:\n" + deps.log_tail)
     dbt = warehouse.run_dbt(settings, "build")
+    freshness = warehouse.run_dbt(settings, "source freshness") if dbt.success else None
     messages = {f["node"]: f["message"] for f in dbt.failures}
     checks = [{"check": t["node"], "success": t["status"] in ("pass", "warn"), "status": t["status"],
                "observed": messages.get(t["node"], t["status"]), "failing_rows": t.get("failures"),
                "expected": "pass"} for t in dbt.tests]
     checks += [{"check": f["node"], "success": False, "status": f["status"], "observed": f["message"],
                 "expected": "success"} for f in dbt.failures if not f["node"].startswith(("test.", "unit_test."))]
-    result = {"gate": "dbt", "success": dbt.success, "checks": checks, "counts": dbt.counts,
+    if freshness is not None:  # dbt's own per-source freshness (content age; limits in dbt vars)
+        checks += [{"check": f"freshness:{t['node']}", "success": t["status"] in ("pass", "warn"),
+                    "status": t["status"], "observed": t["status"], "expected": "pass or warn"}
+                   for t in freshness.tests]
+        if not freshness.tests and not freshness.success:
+            checks.append({"check": "dbt source freshness", "success": False, "status": "error",
+                           "observed": freshness.log_tail[-500:], "expected": "success"})
+    success = dbt.success and (freshness is None or freshness.success) and all(c["success"] for c in checks)
+    result = {"gate": "dbt", "success": success, "checks": checks, "counts": dbt.counts,
               "error": None if dbt.success or checks else dbt.log_tail[-2000:], "duration_s": dbt.elapsed_s,
               "loaded": loaded}
     _save_gate(settings, run_id, result)
     log.info(dbt.summary())
-    if not dbt.success:
-        raise GateFailed(dbt.summary())
+    if freshness is not None:
+        log.info(freshness.summary())
+    if not success:
+        raise GateFailed(dbt.summary() + ("\n" + freshness.summary() if freshness else ""))
     return {"loaded": loaded, "dbt": dbt.counts, "elapsed_s": dbt.elapsed_s}
 
 
@@ -144,12 +155,14 @@ def gate(name: str, run_id: str) -> dict:
     from ingest import quality
 
     settings = Settings.from_env()
+    checks_dir = settings.expectations_dir  # JAMSTAT_EXPECTATIONS_DIR, default expectations/
     runners = {
-        "freshness": lambda: quality.run_freshness_gate(settings.candidate_path),
+        "freshness": lambda: quality.run_freshness_gate(settings.candidate_path,
+                                                        config_path=checks_dir / "freshness.yml"),
         "great_expectations": lambda: quality.run_gx_gate(
-            settings.candidate_path,
+            settings.candidate_path, gx_dir=checks_dir / "gx",
             previous_published_path=settings.published_path if settings.published_path.exists() else None),
-        "soda": lambda: quality.run_soda_gate(settings.candidate_path),
+        "soda": lambda: quality.run_soda_gate(settings.candidate_path, contracts_dir=checks_dir / "soda"),
     }
     try:
         result = _gate_dict(runners[name]())

@@ -147,11 +147,12 @@ def run_dbt(settings: Settings, command: str = "build", *, target: str = "duckdb
     counts: dict[str, int] = {}
     failures = []
     tests = []
-    results_file = target_path / "run_results.json"
+    # `source freshness` writes sources.json; every other command writes run_results.json
+    results_file = target_path / ("sources.json" if command.startswith("source freshness") else "run_results.json")
     if results_file.exists() and results_file.stat().st_mtime >= time.time() - elapsed - 5:
         for r in json.loads(results_file.read_text()).get("results", []):
             counts[r["status"]] = counts.get(r["status"], 0) + 1
-            if r["unique_id"].startswith(("test.", "unit_test.")):
+            if r["unique_id"].startswith(("test.", "unit_test.", "source.")):
                 tests.append({"node": r["unique_id"], "status": r["status"], "failures": r.get("failures")})
             if r["status"] in ("fail", "error", "runtime error"):
                 failures.append({"node": r["unique_id"], "status": r["status"],
