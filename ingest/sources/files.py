@@ -98,7 +98,8 @@ def read_table(data: bytes, mapping: dict, name: str) -> pd.DataFrame:
 
 
 def _numbers(values: pd.Series, decimal: str | None) -> tuple[np.ndarray, pd.Series]:
-    s = values.astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    # An empty spreadsheet cell arrives as NaN/None: it is an empty value (null), not a non-numeric one.
+    s = values.fillna("").astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
     status = s.where(s.isin(STATUS_SYMBOLS) | (s == ""), None)
     status = status.where(status != "", None)
     if decimal == "," or (decimal is None and s.str.contains(r"^-?\d+,\d+$", regex=True).any()):

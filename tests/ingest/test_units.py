@@ -99,3 +99,31 @@ def test_tasks_wiring_runs_a_replay_unit(settings, monkeypatch):
     miss = tasks.ingest_unit("kolada", "N05816", {"mode": "replay"}, "manual__1")
     assert miss["status"] == "no_recorded_data" and miss["detail"]
     json.dumps(s)  # JSON-serialisable for XCom
+
+
+def test_file_drop_xlsx(settings):
+    """An FK-style xlsx export (SYNTHETIC workbook generated here; FK publishes kommun × kön sheets with a title
+    row above the table) is ingested like the CSV: skip_rows, sheet, sex map, suppressed cells."""
+    from openpyxl import Workbook
+
+    landing = units.landing_dir(settings)
+    landing.mkdir(parents=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Kommun"
+    ws.append(["SYNTHETIC test workbook shaped like FK tfpVabAntalDagarBeloppLanKommun.xlsx"])
+    ws.append(["År", "Kommun", "Kön", "Antal nettodagar"])
+    ws.append([2023, "0180 Stockholm", "Kvinnor", 1250.5])
+    ws.append([2023, "0180 Stockholm", "Män", None])
+    ws.append([2023, "0180 Stockholm", "Samtliga", 2000])
+    wb.save(landing / "vab_fk.xlsx")
+    (landing / "vab_fk.yaml").write_text(
+        "file: vab_fk.xlsx\nindicator_id: vab_fk_open_data\nsheet: Kommun\nskip_rows: 1\n"
+        "columns: {period: År, area: Kommun, sex: Kön, value: Antal nettodagar}\n"
+        "sex_map: {Kvinnor: K, Män: M, Samtliga: T}\n", encoding="utf-8")
+    s = units.ingest_file_drop("vab_fk.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
+    assert s["status"] == "loaded" and s["rows"] == 3
+    df = pq.read_table(settings.batches_dir / "file" / f"{s['batch_id']}.parquet").to_pandas()
+    by_sex = dict(zip(df.sex, df.value, strict=True))
+    assert by_sex["K"] == 1250.5 and by_sex["T"] == 2000 and by_sex["M"] != by_sex["M"]  # empty cell stays null
+    assert set(df.area_code) == {"0180"} and set(df.period) == {"2023"}
