@@ -1,0 +1,63 @@
+"""Every SCB catalog row with a machine spec (scb_table filled) parses, and its ingest_source_refs name exactly
+the series the spec fetches (`<last path segment or TAB id>/<ContentsCode>` for the primary table and every
+successor), so dbt's catalog mapping can find the observations the ingest lands."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from ingest.catalog import ingestibility, load_catalog, scb_spec, scb_specs
+
+CATALOG = load_catalog()
+SCB_WITH_TABLE = [i for i in CATALOG if i.source == "scb" and i.get("scb_table")]
+
+
+def _refs(ind) -> list[str]:
+    return [r.strip() for r in ind.get("ingest_source_refs").split(";") if r.strip()]
+
+
+def test_there_are_scb_specs():
+    assert len(SCB_WITH_TABLE) >= 2
+    assert {s.spec_id for s in scb_specs(CATALOG)} == {i.indicator_id for i in SCB_WITH_TABLE}
+
+
+@pytest.mark.parametrize("ind", SCB_WITH_TABLE, ids=lambda i: i.indicator_id)
+def test_scb_row_parses(ind):
+    ok, reason = ingestibility(ind)
+    assert ok, reason
+    spec = scb_spec(ind)
+    primary = spec.tables[0]
+    assert primary.api in ("v1", "v2")
+    assert primary.table == ind.get("scb_table") and primary.contents_code == ind.get("scb_contents_code")
+    if primary.api == "v1":
+        assert primary.table.count("/") == 3, f"v1 table should be a path like AA/AA0003/AA0003B/X: {primary.table}"
+        assert primary.table.split("/")[1].startswith(primary.table.split("/")[0])
+    assert ind.period_granularity in ("year", "month", "quarter")
+    for t in spec.tables:
+        assert t.contents_code and t.contents_code == t.contents_code.strip()
+        assert isinstance(t.selection, dict)
+        for var, sel in t.selection.items():
+            assert var != "ContentsCode", "ContentsCode comes from scb_contents_code, not the selection"
+            assert isinstance(sel, (list, dict, str)) and sel, f"{t.table}.{var}: empty selection"
+            if isinstance(sel, list):
+                assert len(set(sel)) == len(sel), f"{t.table}.{var}: duplicated codes (SCB answers 500)"
+
+
+@pytest.mark.parametrize("ind", SCB_WITH_TABLE, ids=lambda i: i.indicator_id)
+def test_ingest_source_refs_match_spec(ind):
+    spec = scb_spec(ind)
+    refs = _refs(ind)
+    expected = [t.source_ref for t in spec.tables]
+    assert refs == expected, f"ingest_source_refs {refs} != spec tables {expected}"
+    primary = spec.tables[0]
+    assert refs[0] == f"{ind.get('scb_table').rstrip('/').split('/')[-1]}/{ind.get('scb_contents_code')}"
+    assert primary.source_ref == refs[0]
+
+
+@pytest.mark.parametrize("ind", SCB_WITH_TABLE, ids=lambda i: i.indicator_id)
+def test_scb_row_records_evidence(ind):
+    assert ind.raw.get("evidence", "").strip(), "a machine spec needs recorded public evidence"
+    assert ind.raw.get("verified", "") == "yes"
+    for succ in json.loads(ind.get("scb_successors") or "[]"):
+        assert succ.get("evidence"), f"successor {succ.get('table')} lacks evidence"
