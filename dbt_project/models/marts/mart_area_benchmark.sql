@@ -30,44 +30,60 @@ rebuilt as (
         sum(m.value)   as sum_value
     from municipal as m
     group by m.indicator_id, m.county_code, m.year, m.sex
+),
+county_rebuilt as (
+    -- the rebuild rule, once: additive units only, and only when every municipality of the county has a value
+    select
+        r.indicator_id, r.county_code, r.year, r.sex, r.n_with_value,
+        case when i.is_additive and r.n_with_value = cs.n_municipalities then r.sum_value end as value
+    from rebuilt as r
+    inner join indicators as i on i.indicator_id = r.indicator_id
+    inner join county_size as cs on cs.county_code = r.county_code
+),
+compared as (
+    select
+        m.*,
+        i.unit,
+        c.value                      as county_value_published,
+        r.value                      as county_value_rebuilt,
+        coalesce(c.value, r.value)   as county_value,
+        n.value                      as country_value,
+        cs.n_municipalities,
+        r.n_with_value
+    from municipal as m
+    inner join indicators as i on i.indicator_id = m.indicator_id
+    inner join county_size as cs on cs.county_code = m.county_code
+    left join county_rebuilt as r
+        on r.indicator_id = m.indicator_id and r.county_code = m.county_code and r.year = m.year and r.sex = m.sex
+    left join vals as c
+        on c.indicator_id = m.indicator_id and c.area_code = m.county_code and c.year = m.year and c.sex = m.sex
+    left join vals as n
+        on n.indicator_id = m.indicator_id and n.area_code = '00' and n.year = m.year and n.sex = m.sex
 )
 select
-    cast(m.indicator_id as {{ dbt.type_string() }})   as indicator_id,
-    cast(m.area_code as {{ dbt.type_string() }})      as area_code,
-    cast(m.area_name as {{ dbt.type_string() }})      as area_name,
-    cast(m.county_code as {{ dbt.type_string() }})    as county_code,
-    cast(m.year as {{ dbt.type_int() }})              as year,
-    cast(m.sex as {{ dbt.type_string() }})            as sex,
-    cast(i.unit as {{ dbt.type_string() }})           as unit,
-    cast(m.value as {{ dbl }})                        as value,
-    cast(c.value as {{ dbl }})                        as county_value_published,
-    cast(case when i.is_additive and r.n_with_value = cs.n_municipalities then r.sum_value end as {{ dbl }})
-                                                      as county_value_rebuilt,
-    cast(coalesce(c.value, case when i.is_additive and r.n_with_value = cs.n_municipalities then r.sum_value end)
-         as {{ dbl }})                                as county_value,
+    cast(indicator_id as {{ dbt.type_string() }})          as indicator_id,
+    cast(area_code as {{ dbt.type_string() }})             as area_code,
+    cast(area_name as {{ dbt.type_string() }})             as area_name,
+    cast(county_code as {{ dbt.type_string() }})           as county_code,
+    cast(year as {{ dbt.type_int() }})                     as year,
+    cast(sex as {{ dbt.type_string() }})                   as sex,
+    cast(unit as {{ dbt.type_string() }})                  as unit,
+    cast(value as {{ dbl }})                               as value,
+    cast(county_value_published as {{ dbl }})              as county_value_published,
+    cast(county_value_rebuilt as {{ dbl }})                as county_value_rebuilt,
+    cast(county_value as {{ dbl }})                        as county_value,
     cast(case
-        when c.value is not null then 'published'
-        when i.is_additive and r.n_with_value = cs.n_municipalities and r.sum_value is not null
-            then 'rebuilt_from_municipal_counts'
-    end as {{ dbt.type_string() }})                   as county_value_basis,
-    cast(n.value as {{ dbl }})                        as country_value,
-    cast(m.value - coalesce(c.value, case when i.is_additive and r.n_with_value = cs.n_municipalities then r.sum_value end)
-         as {{ dbl }})                                as diff_to_county,
-    cast(m.value - n.value as {{ dbl }})              as diff_to_country,
-    cast({{ jamstat_utils.safe_divide('m.value', 'coalesce(c.value, case when i.is_additive and r.n_with_value = cs.n_municipalities then r.sum_value end)') }}
-         as {{ dbl }})                                as ratio_to_county,
-    cast({{ jamstat_utils.safe_divide('m.value', 'n.value') }} as {{ dbl }}) as ratio_to_country,
-    cast(cs.n_municipalities as {{ dbt.type_int() }}) as n_municipalities_in_county,
-    cast(r.n_with_value as {{ dbt.type_int() }})      as n_municipalities_with_value,
-    cast(case when m.value is not null then rank() over (
-        partition by m.indicator_id, m.county_code, m.year, m.sex, (m.value is null) order by m.value desc
-    ) end as {{ dbt.type_int() }})                    as rank_in_county_desc
-from municipal as m
-inner join indicators as i on i.indicator_id = m.indicator_id
-inner join county_size as cs on cs.county_code = m.county_code
-left join rebuilt as r
-    on r.indicator_id = m.indicator_id and r.county_code = m.county_code and r.year = m.year and r.sex = m.sex
-left join vals as c
-    on c.indicator_id = m.indicator_id and c.area_code = m.county_code and c.year = m.year and c.sex = m.sex
-left join vals as n
-    on n.indicator_id = m.indicator_id and n.area_code = '00' and n.year = m.year and n.sex = m.sex
+        when county_value_published is not null then 'published'
+        when county_value_rebuilt is not null then 'rebuilt_from_municipal_counts'
+    end as {{ dbt.type_string() }})                        as county_value_basis,
+    cast(country_value as {{ dbl }})                       as country_value,
+    cast(value - county_value as {{ dbl }})                as diff_to_county,
+    cast(value - country_value as {{ dbl }})               as diff_to_country,
+    cast({{ jamstat_utils.safe_divide('value', 'county_value') }} as {{ dbl }})  as ratio_to_county,
+    cast({{ jamstat_utils.safe_divide('value', 'country_value') }} as {{ dbl }}) as ratio_to_country,
+    cast(n_municipalities as {{ dbt.type_int() }})         as n_municipalities_in_county,
+    cast(n_with_value as {{ dbt.type_int() }})             as n_municipalities_with_value,
+    cast(case when value is not null then rank() over (
+        partition by indicator_id, county_code, year, sex, (value is null) order by value desc
+    ) end as {{ dbt.type_int() }})                         as rank_in_county_desc
+from compared
