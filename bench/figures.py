@@ -170,7 +170,7 @@ def _national(years: int, suffix: str) -> dict:
     print(f"    SYNTHETIC raw.observations: {generated['rows']:,} rows "
           f"({generated['indicators']} ingestible indicators x 312 areas x {generated['years']} years x sexes)")
     target = work / "dbt_target"
-    warehouse.run_dbt(settings, "deps", candidate=candidate, target_path=target)
+    warehouse.ensure_dbt_packages(settings)
     dbt = warehouse.run_dbt(settings, "build", candidate=candidate, target_path=target, stream=lambda _l: None)
     if not dbt.success:
         raise RuntimeError(dbt.summary())

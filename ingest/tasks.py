@@ -119,9 +119,7 @@ def build_candidate(run_id: str) -> dict:
     loaded = warehouse.prepare_candidate(settings)
     if not loaded["batches"]:
         raise GateFailed("no committed batches in data/batches: run the ingest DAGs first (make run does both)")
-    deps = warehouse.run_dbt(settings, "deps")  # the helper package is local (dbt Hub is unreachable offline)
-    if not deps.success:
-        raise GateFailed("dbt deps failed:\n" + deps.log_tail)
+    warehouse.ensure_dbt_packages(settings)
     dbt = warehouse.run_dbt(settings, "build")
     freshness = warehouse.run_dbt(settings, "source freshness") if dbt.success else None
     messages = {f["node"]: f["message"] for f in dbt.failures}

@@ -112,6 +112,16 @@ class DbtResult:
         return asdict(self)
 
 
+def ensure_dbt_packages(settings: Settings) -> None:
+    """`dbt deps` once: the helper macros are a local package (dbt Hub is unreachable offline), and deps only
+    makes a symlink in the git-ignored dbt_packages/, so it is needed on a fresh clone and never again."""
+    if (settings.dbt_project_dir / "dbt_packages" / "jamstat_utils").exists():
+        return
+    deps = run_dbt(settings, "deps", target_path=settings.warehouse_dir / "work" / "dbt_deps")
+    if not deps.success:
+        raise RuntimeError(f"dbt deps failed in {settings.dbt_project_dir}:\n{deps.log_tail}")
+
+
 def dbt_executable() -> str:
     """The dbt next to the running interpreter (the project venv), else whatever is on PATH."""
     candidate = Path(sys.executable).with_name("dbt")

@@ -67,12 +67,9 @@ def pipeline_env(tmp_path_factory, airflow_db_template) -> dict:
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_local_packages():
-    """A fresh clone has no dbt_project/dbt_packages (git-ignored): run `dbt deps` once (local package,
-    offline: it only creates a symlink) so every test that invokes dbt finds the helper macros."""
-    project = REPO / "dbt_project"
-    if not (project / "dbt_packages" / "jamstat_utils").exists():
-        dbt = Path(sys.executable).with_name("dbt")
-        result = subprocess.run([str(dbt), "deps", "--project-dir", str(project), "--profiles-dir", str(project)],
-                                capture_output=True, text=True, timeout=300,
-                                env={**os.environ, "DO_NOT_TRACK": "1", "JAMSTAT_CANDIDATE_PATH": ":memory:"})
-        assert result.returncode == 0, "dbt deps failed:\n" + result.stdout + result.stderr
+    """A fresh clone has no dbt_project/dbt_packages (git-ignored): install the local package once, before any
+    test invokes dbt (autouse session fixtures run first)."""
+    from ingest.config import Settings
+    from ingest.warehouse import ensure_dbt_packages
+
+    ensure_dbt_packages(Settings.from_env())

@@ -33,10 +33,6 @@ def dbt_build(tmp_path_factory):
     env = {**os.environ, "DO_NOT_TRACK": "1", "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
            "JAMSTAT_CANDIDATE_PATH": str(candidate)}
     target, logs = tmp / "target", tmp / "logs"
-    if not (PROJECT_DIR / "dbt_packages" / "jamstat_utils").exists():
-        # `dbt deps` for a local package only creates a symlink; no network
-        deps = run_dbt(["deps"], env, target, logs)
-        assert deps.returncode == 0, deps.stdout + deps.stderr
     t0 = time.perf_counter()
     build = run_dbt(["build"], env, target, logs)
     build_s = time.perf_counter() - t0

@@ -72,9 +72,6 @@ def reference(tmp_path_factory):
     candidate = tmp / "candidate.duckdb"
     build_candidate(candidate)   # dbt writes seeds/staging/.../marts beside raw; the raw tables stay as built
     env = dbt_env(JAMSTAT_CANDIDATE_PATH=str(candidate))
-    if not (PROJECT_DIR / "dbt_packages" / "jamstat_utils").exists():
-        deps = run_dbt(DBT, ["deps"], env, tmp)
-        assert deps.returncode == 0, deps.stdout + deps.stderr
     t0 = time.perf_counter()
     build = run_dbt(DBT, ["build", "--target", "duckdb"], env, tmp)
     seconds = time.perf_counter() - t0
