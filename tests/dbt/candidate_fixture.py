@@ -5,37 +5,34 @@ Sources (all in the repo, each with a .source.txt sidecar):
 * Kolada N00945 T values 2000-2020 for 0180/1280/1480 (rKolada)     ingest/reference/
 * SCB v2 TAB6471 json-stat2 (21 län x 11 age classes x sex x 4 months) ingest/replay/recordings/scb/
 
-Only the provenance columns (batch_id, fetched_at, run_id) are fixture-made; values are copied.
+Only the provenance columns (batch_id, fetched_at, run_id) are fixture-made; values are copied. The payloads go
+through the project's own normalisers and table contract, exactly as ingest lands them.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
-import itertools
 import json
 from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
+from ingest.contract import OBSERVATION_COLUMNS
+from ingest.sources import kolada, scb
+from ingest.warehouse import BATCH_COLUMNS
+
 REPO = Path(__file__).resolve().parents[2]
 KOLADA_N21704 = REPO / "ingest/replay/recordings/kolada/v3_data_kpi_N21704_year_2023_trimmed.json"
 KOLADA_N00945 = REPO / "ingest/reference/rKolada_n00945_vab_mans_andel_0180_1280_1480.csv"
 SCB_TAB6471 = REPO / "ingest/replay/recordings/scb/v2_TAB6471_data_folkmangd_manad_lan_kon.json"
 
-# ingest/contract.OBSERVATION_COLUMNS, repeated here so this fixture does not import ingest code
-OBS_DDL = """
-create table raw.observations (
-    source varchar, source_ref varchar, area_code varchar, period varchar, sex varchar, value double,
-    status varchar, dims varchar, is_deleted boolean, batch_id varchar, fetched_at timestamp
-)"""
-BATCH_DDL = """
-create table raw.batches (
-    batch_id varchar, source varchar, unit varchar, source_refs varchar, mode varchar, run_id varchar,
-    fetched_at timestamp, row_count bigint, responses varchar, notes varchar
-)"""
+OBS_DDL = "create table raw.observations (" + ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items()) + ")"
+BATCH_DDL = "create table raw.batches (" + ", ".join(f"{c} {t}" for c, t in BATCH_COLUMNS.items()) + ")"
 
-SCB_SEX = {"TotSa": "T", "1": "M", "2": "K", "1+2": "T"}
+
+def _with_provenance(table, batch_id: str, fetched_at: datetime) -> list[tuple]:
+    return [(*row.values(), batch_id, fetched_at) for row in table.to_pylist()]
 
 
 def _batch_id(unit: str, path: Path) -> str:
@@ -45,14 +42,7 @@ def _batch_id(unit: str, path: Path) -> str:
 
 def kolada_n21704_rows(batch_id: str, fetched_at: datetime) -> list[tuple]:
     doc = json.loads(KOLADA_N21704.read_text(encoding="utf-8"))
-    rows = []
-    for entry in doc["values"]:
-        for v in entry["values"]:
-            rows.append((
-                "kolada", entry["kpi"], entry["municipality"], str(entry["period"]), v["gender"], v["value"],
-                v["status"] or None, "{}", bool(v["isdeleted"]), batch_id, fetched_at,
-            ))
-    return rows
+    return _with_provenance(kolada.normalize_arrow(doc["values"], str(KOLADA_N21704)), batch_id, fetched_at)
 
 
 def kolada_n00945_rows(batch_id: str, fetched_at: datetime) -> list[tuple]:
@@ -68,25 +58,9 @@ def kolada_n00945_rows(batch_id: str, fetched_at: datetime) -> list[tuple]:
 
 
 def scb_tab6471_rows(batch_id: str, fetched_at: datetime) -> tuple[list[tuple], list[str]]:
-    """Decode json-stat2: values are row-major over `id` with sizes `size`."""
     doc = json.loads(SCB_TAB6471.read_text(encoding="utf-8"))
-    dims = doc["id"]
-    cats = []
-    for d in dims:
-        index = doc["dimension"][d]["category"]["index"]
-        codes = sorted(index, key=index.get) if isinstance(index, dict) else list(index)
-        cats.append(codes)
-    status = doc.get("status") or {}
-    rows = []
-    for flat, combo in enumerate(itertools.product(*cats)):
-        c = dict(zip(dims, combo))
-        extra = {k: v for k, v in c.items() if k not in ("Region", "Kon", "ContentsCode", "Tid")}
-        st = status.get(str(flat)) if isinstance(status, dict) else (status[flat] if status else None)
-        rows.append((
-            "scb", f"TAB6471/{c['ContentsCode']}", c["Region"], c["Tid"], SCB_SEX[c["Kon"]], doc["value"][flat],
-            st, json.dumps(extra, sort_keys=True, ensure_ascii=False, separators=(",", ":")), False, batch_id, fetched_at,
-        ))
-    return rows, list(doc.get("note", []))
+    table, _mandatory = scb.normalize_payload_arrow(doc, "TAB6471", url=str(SCB_TAB6471))
+    return _with_provenance(table, batch_id, fetched_at), list(doc.get("note", []))
 
 
 def build_candidate(path: Path) -> dict:
