@@ -51,7 +51,7 @@ class ScbTable:
 
     api: str                     # v1 | v2
     table: str                   # v2 'TAB6471' | v1 path 'HE/HE0110/HE0110A/SamForvInk1'
-    contents_code: str
+    contents_code: str           # one ContentsCode, or several ';'-separated (parts of a ratio: '0000089X;0000089Y')
     selection: dict[str, Any]    # variable -> [codes/expressions] | {"codelist"/"filter": …, "valueCodes"/"values": …}
     granularity: str = "year"
     evidence: str = ""
@@ -62,8 +62,13 @@ class ScbTable:
         return self.table.rstrip("/").split("/")[-1]
 
     @property
-    def source_ref(self) -> str:
-        return f"{self.table_name}/{self.contents_code}"
+    def contents_codes(self) -> tuple[str, ...]:
+        return tuple(c.strip() for c in self.contents_code.split(";") if c.strip())
+
+    @property
+    def source_refs(self) -> list[str]:
+        """'<table>/<ContentsCode>' per code: the observation series this table lands."""
+        return [f"{self.table_name}/{c}" for c in self.contents_codes]
 
 
 @dataclass(frozen=True)

@@ -290,13 +290,14 @@ def ingest_scb_table(spec_id: str, *, mode: str, base_urls: dict[str, str], run_
                 frames = []
                 for f in fetched:
                     unit.land(f, t.table_name)
-                    frame, cube_notes = scb.normalize_payload_arrow(f.json(), t.table_name, t.contents_code, f.url)
+                    frame, cube_notes = scb.normalize_payload_arrow(
+                        f.json(), t.table_name, t.contents_codes[0] if len(t.contents_codes) == 1 else None, f.url)
                     frames.append(frame)
                     for n in cube_notes:
                         unit.note(n)
                 if after:
                     unit.note(f"{t.table}: continues the series after {after} (table succession)")
-                res = unit.commit(pa.concat_tables(frames), source_refs=[t.source_ref])
+                res = unit.commit(pa.concat_tables(frames), source_refs=t.source_refs)
                 chunks_out.append({"table": t.table, "chunk": key, "cells": scb.cells(chunk),
                                    "requests": len(fetched), **res.summary()})
     except HttpError:

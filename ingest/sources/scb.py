@@ -174,10 +174,11 @@ def resolve_selection(meta: TableMeta, spec: ScbTable, codelist_size=None) -> li
     for v in meta.variables:
         where = f"{meta.table}.{v.code}"
         if v.code == CONTENTS:
-            if spec.contents_code not in v.values:
-                raise SelectionError(f"{where}: ContentsCode {spec.contents_code!r} not in table "
+            missing = [c for c in spec.contents_codes if c not in v.values]
+            if missing or not spec.contents_codes:
+                raise SelectionError(f"{where}: ContentsCode {missing or spec.contents_code!r} not in table "
                                      f"(has {v.values[:10]}); check scb_contents_code in the catalog")
-            out.append(VarSel(v.code, (spec.contents_code,), 1))
+            out.append(VarSel(v.code, spec.contents_codes, len(spec.contents_codes)))
             continue
         entry = sel.get(v.code)
         if entry is None:

@@ -36,6 +36,8 @@ def dbt_build(tmp_path_factory):
     t0 = time.perf_counter()
     build = run_dbt(["build"], env, target, logs)
     build_s = time.perf_counter() - t0
+    if (target / "run_results.json").exists():  # `docs generate` overwrites it
+        shutil.copy(target / "run_results.json", target / "build_run_results.json")
     docs = run_dbt(["docs", "generate"], env, target, logs) if build.returncode == 0 else None
     yield {
         "candidate": candidate, "target": target, "build": build, "build_seconds": build_s, "docs": docs,

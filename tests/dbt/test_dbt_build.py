@@ -17,6 +17,17 @@ def test_build_passes(dbt_build):
     print(f"dbt build: {dbt_build['build_seconds']:.1f} s")
 
 
+def test_every_unit_test_ran_and_passed(dbt_build):
+    """The gap arithmetic and the ratio-from-counts rules are dbt unit tests; a silently skipped one proves
+    nothing, so each declared unit test must appear in run_results with status pass."""
+    import json
+
+    results = json.loads((dbt_build["target"] / "build_run_results.json").read_text())["results"]
+    units = {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
+    assert "ratio_from_counts_null_parts_and_zero_denominator" in units
+    assert len(units) >= 4 and set(units.values()) == {"pass"}, units
+
+
 def test_docs_generate_offline(dbt_build):
     docs = dbt_build["docs"]
     assert docs is not None and docs.returncode == 0, (docs.stdout[-3000:] if docs else "build failed")

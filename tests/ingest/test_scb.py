@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
@@ -82,9 +83,9 @@ def _meta_v2(dims: dict[str, list[str]], elim: dict[str, bool] | None = None) ->
     return cube
 
 
-def _serve_cube_from_selection(limit_403: int | None = None):
+def _serve_cube_from_selection(limit_403: int | None = None, contents: tuple[str, ...] = ("X1",)):
     """SYNTHETIC SCB v2: answers every data POST with a cube built from its selection (403 above limit)."""
-    dims = {"Region": ["00", "01", "0114", "0180"], "Kon": ["1", "2", "TotSa"], "ContentsCode": ["X1"],
+    dims = {"Region": ["00", "01", "0114", "0180"], "Kon": ["1", "2", "TotSa"], "ContentsCode": list(contents),
             "Tid": [str(y) for y in range(2010, 2022)]}
 
     def handler(req):
@@ -133,6 +134,34 @@ def test_unit_splits_and_fetches_every_chunk(settings, http, tmp_path):
     assert all(c["cells"] <= 20 for c in s["chunks"])
     assert s["rows"] == 96 and s["status"] == "loaded"
     assert "synthetic_scb" in units.plan_scb(st)
+
+
+def test_several_contents_codes_land_one_series_each(settings, http, tmp_path):
+    """A ratio's parts (numerator and denominator ContentsCodes of one table) are fetched in the same
+    queries and land as separate series '<table>/<code>'; a code the table lacks fails the spec by name."""
+    dims, handler = _serve_cube_from_selection(contents=("X1", "X2", "X3"))
+    row = {"indicator_id": "synthetic_ratio", "goal_id": "0", "subgoal_id": "0.0", "source": "scb",
+           "source_ref": "SYNTHETIC", "unit": "percent", "measure_type": "value_by_sex", "by_sex": "yes",
+           "scb_api": "v2", "scb_table": "TABX", "scb_contents_code": "X1;X2",
+           "scb_selection": json.dumps({"Region": ["0180"], "Kon": ["1", "2"]})}
+    st = catalog_with(settings, tmp_path, [row])
+    with ScriptedServer(handler) as srv:
+        urls = {"scb_v2": srv.url + "/api/v2", "scb_v1": srv.url + "/v1"}
+        s = units.ingest_scb_table("synthetic_ratio", mode="live", base_urls=urls, run_id="r", settings=st,
+                                   http=http)
+    posts = [r.json() for r in srv.requests if r.method == "POST"]
+    assert {tuple(sel["valueCodes"]) for p in posts for sel in p["selection"]
+            if sel["variableCode"] == "ContentsCode"} == {("X1", "X2")}
+    frame = pd.concat(_frame(st, b) for b in s["batch_ids"])
+    assert frame.groupby("source_ref").size().to_dict() == {"TABX/X1": 24, "TABX/X2": 24}
+    manifest = json.loads((st.batches_dir / "scb" / f"{s['batch_ids'][0]}.json").read_text("utf-8"))
+    assert manifest["source_refs"] == ["TABX/X1", "TABX/X2"]
+
+    (tmp_path / "missing").mkdir()
+    st2 = catalog_with(settings, tmp_path / "missing", [{**row, "scb_contents_code": "X1;X9"}])
+    with ScriptedServer(handler) as srv, pytest.raises(scb.SelectionError, match=r"synthetic_ratio.*X9"):
+        units.ingest_scb_table("synthetic_ratio", mode="live", base_urls={"scb_v2": srv.url + "/api/v2",
+                               "scb_v1": srv.url + "/v1"}, run_id="r", settings=st2, http=http)
 
 
 def test_403_splits_and_retries(http):
@@ -193,7 +222,7 @@ def test_succession_restricts_successor_periods():
 def test_catalog_spec_lists_successors():
     spec = scb_spec(find_indicator(load_catalog(), "population_by_sex_age"))
     assert [t.table for t in spec.tables] == ["BE/BE0101/BE0101A/BefolkningNy", "TAB638", "TAB5557", "TAB6471"]
-    assert spec.tables[-1].granularity == "month" and spec.tables[-1].source_ref == "TAB6471/000007SF"
+    assert spec.tables[-1].granularity == "month" and spec.tables[-1].source_refs == ["TAB6471/000007SF"]
 
 
 def test_bom_payload_decodes(http):

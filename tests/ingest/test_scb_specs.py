@@ -48,11 +48,13 @@ def test_scb_row_parses(ind):
 def test_ingest_source_refs_match_spec(ind):
     spec = scb_spec(ind)
     refs = _refs(ind)
-    expected = [t.source_ref for t in spec.tables]
+    expected = [r for t in spec.tables for r in t.source_refs]
     assert refs == expected, f"ingest_source_refs {refs} != spec tables {expected}"
     primary = spec.tables[0]
-    assert refs[0] == f"{ind.get('scb_table').rstrip('/').split('/')[-1]}/{ind.get('scb_contents_code')}"
-    assert primary.source_ref == refs[0]
+    name = ind.get('scb_table').rstrip('/').split('/')[-1]
+    codes = [c.strip() for c in ind.get('scb_contents_code').split(";")]
+    assert refs[:len(codes)] == [f"{name}/{c}" for c in codes]
+    assert primary.source_refs == refs[:len(codes)]
 
 
 @pytest.mark.parametrize("ind", SCB_WITH_TABLE, ids=lambda i: i.indicator_id)

@@ -3,8 +3,10 @@
 --               KPI id in source_ref). Same source (a 'file' drop may carry fk/bra/other indicators).
 --               Extra dims: allowed only when the series has ONE dims combination (nothing to add up);
 --               several combinations without a declared rule stay unmapped ('undeclared_dims').
---   series_map: seed indicator_series_map declares dims handling ('*' = sum over extra dims, flagged derived)
---               and the month -> year roll-up rule; it overrides the catalog path for the same ref.
+--   series_map: seed indicator_series_map declares dims handling ('*' = sum over extra dims, flagged derived;
+--               a LIKE pattern; or one exact dims JSON), the month -> year roll-up rule and the role: value,
+--               or numerator / denominator of a ratio (int_indicator_values_ratios). It overrides the catalog
+--               path for the same ref.
 with catalog as (
     select indicator_id, source, ingest_source_refs
     from {{ ref('stg_catalog__indicators') }}
@@ -24,6 +26,7 @@ select
     o.source_ref as obs_source_ref,
     case when o.n_dims_values = 1 then o.only_dims_key else '{}' end as dims_match,
     cast('none' as {{ dbt.type_string() }}) as month_rollup,  -- no roll-up unless declared in the series map
+    cast('value' as {{ dbt.type_string() }}) as role,
     cast('catalog' as {{ dbt.type_string() }}) as mapping_path
 from catalog as c
 inner join observed as o
@@ -40,5 +43,6 @@ select
     source_ref,
     dims_match,
     month_rollup,
+    role,
     'series_map'
 from series_map

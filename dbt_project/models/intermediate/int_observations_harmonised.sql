@@ -1,5 +1,5 @@
 -- Current observations with harmonised keys: canonical area_code (Kolada '0000' -> '00', '00xx' -> 'xx';
--- old municipal codes -> current code via the code-history seed), period parsed into year/month/granularity,
+-- old municipal codes and aliases such as NUTS SE11 -> current code via the code-history seed), period parsed into year/month/granularity,
 -- sex checked against K/M/T. Validity flags drive int_observations_unmapped; nothing is dropped here.
 with obs as (
     select
@@ -12,7 +12,7 @@ with obs as (
     from {{ ref('int_observations_deduplicated') }}
 ),
 changes as (
-    select * from {{ ref('stg_reference__area_code_changes') }} where change_type = 'recoded'
+    select * from {{ ref('stg_reference__area_code_changes') }} where change_type in ('recoded', 'alias')
 ),
 areas as (
     select area_code from {{ ref('int_areas_unified') }}

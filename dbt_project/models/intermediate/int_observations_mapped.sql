@@ -1,16 +1,18 @@
 -- Harmonised observations that belong to a catalog indicator and pass every key check
 -- (known area, K/M/T sex, parsed period, declared dims). Everything else is int_observations_unmapped.
+-- role 'value' rows become values themselves; numerator/denominator rows feed int_indicator_values_ratios.
 select
     m.indicator_id,
     m.dims_match,
     m.month_rollup,
+    m.role,
     m.mapping_path,
     h.*
 from {{ ref('int_observations_harmonised') }} as h
 inner join {{ ref('int_indicator_series_mapped') }} as m
     on m.obs_source = h.source
    and m.obs_source_ref = h.source_ref
-   and (m.dims_match = '*' or m.dims_match = h.dims_key)
+   and {{ jamstat_utils.dims_match('m.dims_match', 'h.dims_key') }}
 where h.is_known_area
   and h.is_known_sex
   and h.period_granularity is not null

@@ -34,7 +34,7 @@ where not exists (
     select 1 from series as s
     where s.obs_source = h.source
       and s.obs_source_ref = h.source_ref
-      and (s.dims_match = '*' or s.dims_match = h.dims_key)
+      and {{ jamstat_utils.dims_match('s.dims_match', 'h.dims_key') }}
       and h.is_known_area
       and h.is_known_sex
       and h.period_granularity is not null
