@@ -1,7 +1,9 @@
 -- One value per indicator x area x native period x sex.
 -- * dims_match '*': counts are summed over the extra dimensions (declared in indicator_series_map); the sum is
 --   null if any part is null (a missing part is never read as 0) and the row is flagged derived.
--- * Ratio indicators (role numerator/denominator in indicator_series_map) come from int_indicator_values_ratios.
+-- * Ratio indicators (roles numerator/denominator in indicator_series_map) come from int_indicator_values_ratios,
+--   "gap in the N largest categories" indicators (roles rank_by/gap_of) from
+--   int_indicator_values_largest_categories_gap.
 -- * Several source series may land on one key (an old municipal code next to the current one, or two refs
 --   for one indicator): the series reported under the current code wins, then the most recently fetched.
 with grouped as (
@@ -25,7 +27,7 @@ with grouped as (
         max(fetched_at)                                       as fetched_at,
         count(*)                                              as n_source_rows,
         max(dims_match)                                       as dims_match,
-        cast(null as {{ dbt.type_string() }})                 as ratio_parts
+        cast(null as {{ dbt.type_string() }})                 as derivation_detail
     from {{ ref('int_observations_mapped') }}
     where role = 'value'
     group by
@@ -37,8 +39,18 @@ with grouped as (
         source, source_ref, source_area_code, month_rollup, mapping_path,
         value, status, batch_id, n_batches, fetched_at, n_source_rows, dims_match,
         {{ dbt.concat(["cast(n_numerator_rows as " ~ dbt.type_string() ~ ")", "' / '",
-                       "cast(n_denominator_rows as " ~ dbt.type_string() ~ ")"]) }} as ratio_parts
+                       "cast(n_denominator_rows as " ~ dbt.type_string() ~ ")"]) }} as derivation_detail
     from {{ ref('int_indicator_values_ratios') }}
+    union all
+    select
+        indicator_id, area_code, period, period_granularity, year, month, sex,
+        source, source_ref, source_area_code, month_rollup, mapping_path,
+        value, status, batch_id, n_batches, fetched_at, n_source_rows, 'largest_categories_gap' as dims_match,
+        {{ dbt.concat(["cast(n_categories_with_gap as " ~ dbt.type_string() ~ ")", "' of '",
+                       "cast(n_categories as " ~ dbt.type_string() ~ ")",
+                       "' largest " ~ var('largest_categories_dimension') ~ " categories with both values'"]) }}
+            as derivation_detail
+    from {{ ref('int_indicator_values_largest_categories_gap') }}
 ),
 ranked as (
     select
@@ -72,9 +84,11 @@ select
     n_source_rows,
     month_rollup,
     mapping_path,
-    (dims_match in ('*', 'ratio') or n_source_rows > 1) as is_derived,
-    case when dims_match = 'ratio'
-         then {{ dbt.concat(["'100 * sum of numerator / sum of denominator source rows ('", "ratio_parts", "')'"]) }}
+    (dims_match in ('*', 'ratio', 'largest_categories_gap') or n_source_rows > 1) as is_derived,
+    case when dims_match = 'largest_categories_gap'
+         then {{ dbt.concat(["'mean of women minus men over the largest categories ('", "derivation_detail", "')'"]) }}
+         when dims_match = 'ratio'
+         then {{ dbt.concat(["'100 * sum of numerator / sum of denominator source rows ('", "derivation_detail", "')'"]) }}
          when dims_match = '*' or n_source_rows > 1
          then {{ dbt.concat(["'sum over extra dimensions of '", "cast(n_source_rows as " ~ dbt.type_string() ~ ")", "' source rows'"]) }}
     end as derivation,

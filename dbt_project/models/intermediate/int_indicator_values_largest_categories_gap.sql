@@ -1,0 +1,88 @@
+-- Indicators defined as "women's minus men's value, averaged over the N largest categories of one
+-- dimension" (indicator_series_map roles rank_by / gap_of), e.g. the pay gap in the county's ten largest
+-- occupations: rank the occupations (Yrke2012) by their number of employees (rank_by: both sexes), then
+-- average women's minus men's monthly pay (gap_of) over the top N.
+--   * Aggregate categories (all occupations, other, unknown) are not occupations and are never ranked:
+--     var largest_categories_exclude lists their codes.
+--   * The value is null unless all N largest categories have both a women's and a men's value (a suppressed
+--     salary is never skipped, which would bias the mean towards the published occupations).
+--   * Stored as sex 'T' (a gap is not a value of one sex); value_semantics gap_women_minus_men.
+{% set n = var('largest_categories_n') %}
+{% set dim = var('largest_categories_dimension') %}
+with parts as (
+    select
+        *,
+        {{ dbt.split_part(dbt.split_part("dims_key", "'\"" ~ dim ~ "\":\"'", 2), "'\"'", 1) }} as category
+    from {{ ref('int_observations_mapped') }}
+    where role in ('rank_by', 'gap_of')
+),
+ranked as (
+    select
+        indicator_id, area_code, period, category, value as size,
+        row_number() over (
+            partition by indicator_id, area_code, period
+            order by case when value is null then 1 else 0 end, value desc, category
+        ) as size_rank
+    from parts
+    where role = 'rank_by'
+      and sex = 'T'
+      and category not in ({% for c in var('largest_categories_exclude') %}'{{ c }}'{% if not loop.last %}, {% endif %}{% endfor %})
+),
+largest as (
+    select * from ranked where size_rank <= {{ n }} and size is not null
+),
+gaps as (
+    select
+        l.indicator_id, l.area_code, l.period, l.category,
+        max(case when p.sex = 'K' then p.value end) - max(case when p.sex = 'M' then p.value end) as gap
+    from largest as l
+    inner join parts as p
+        on p.indicator_id = l.indicator_id and p.area_code = l.area_code and p.period = l.period
+       and p.category = l.category and p.role = 'gap_of' and p.sex in ('K', 'M')
+    group by l.indicator_id, l.area_code, l.period, l.category
+),
+lineage as (
+    select
+        indicator_id, area_code, period,
+        max(period_granularity) as period_granularity,
+        max(year)               as year,
+        max(month)              as month,
+        max(source)             as source,
+        max(case when role = 'gap_of' then source_ref end) as source_ref,
+        max(source_area_code)   as source_area_code,
+        max(month_rollup)       as month_rollup,
+        max(status)             as status,
+        max(batch_id)           as batch_id,
+        count(distinct batch_id) as n_batches,
+        max(fetched_at)         as fetched_at,
+        count(*)                as n_source_rows
+    from parts
+    group by indicator_id, area_code, period
+)
+select
+    g.indicator_id,
+    g.area_code,
+    g.period,
+    li.period_granularity,
+    li.year,
+    li.month,
+    'T' as sex,
+    li.source_ref,
+    li.source,
+    li.source_area_code,
+    li.month_rollup,
+    'largest_categories_gap' as mapping_path,
+    case when count(g.gap) = {{ n }} then avg(g.gap) end as value,
+    li.status,
+    li.batch_id,
+    li.n_batches,
+    li.fetched_at,
+    li.n_source_rows,
+    count(*)      as n_categories,
+    count(g.gap)  as n_categories_with_gap
+from gaps as g
+inner join lineage as li
+    on li.indicator_id = g.indicator_id and li.area_code = g.area_code and li.period = g.period
+group by
+    g.indicator_id, g.area_code, g.period, li.period_granularity, li.year, li.month, li.source_ref, li.source,
+    li.source_area_code, li.month_rollup, li.status, li.batch_id, li.n_batches, li.fetched_at, li.n_source_rows
