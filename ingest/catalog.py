@@ -51,7 +51,9 @@ class ScbTable:
 
     api: str                     # v1 | v2
     table: str                   # v2 'TAB6471' | v1 path 'HE/HE0110/HE0110A/SamForvInk1'
-    contents_code: str           # one ContentsCode, or several ';'-separated (parts of a ratio: '0000089X;0000089Y')
+    contents_code: str           # one ContentsCode, or several ';'-separated (parts of a ratio: '0000089X;0000089Y');
+                                 # 'label:<text pattern>' = the code whose value text matches, read from the
+                                 # live metadata (for tables whose codes no public source shows)
     selection: dict[str, Any]    # variable -> [codes/expressions] | {"codelist"/"filter": …, "valueCodes"/"values": …}
     granularity: str = "year"
     evidence: str = ""
@@ -67,8 +69,9 @@ class ScbTable:
 
     @property
     def source_refs(self) -> list[str]:
-        """'<table>/<ContentsCode>' per code: the observation series this table lands."""
-        return [f"{self.table_name}/{c}" for c in self.contents_codes]
+        """'<table>/<ContentsCode>' per code: the observation series this table lands. A code resolved by
+        label at run time is '<table>/*' here (dbt maps it table-wide; the batch manifest names the code)."""
+        return [f"{self.table_name}/{'*' if c.startswith('label:') else c}" for c in self.contents_codes]
 
 
 @dataclass(frozen=True)
@@ -187,6 +190,23 @@ def find_indicator(catalog: list[Indicator], indicator_id: str) -> Indicator:
 
 
 # ------------------------------------------------------------------------------------------------- coverage
+def recorded_evidence(ind: Indicator, replay_paths: set[str]) -> str:
+    """How far the ingest path is proven by real recorded responses (ingest/replay/manifest.json):
+    'data' (a data response is recorded: replay lands real values), 'metadata' (only the metadata / KPI
+    title is recorded), or 'spec' (built from public evidence; first exercised by a live run)."""
+    if ind.source == "kolada" and KOLADA_ID.match(ind.source_ref):
+        if any(p.startswith(f"/kolada/v3/data/kpi/{ind.source_ref}/") for p in replay_paths):
+            return "data"
+        return "metadata" if f"/kolada/v3/kpi/{ind.source_ref}" in replay_paths else "spec"
+    if ind.source == "scb" and ingestibility(ind)[0]:
+        tables = [t.table for t in scb_spec(ind).tables]
+        if any(p.endswith(f"/tables/{t}/data") or p.endswith(f"/START/{t}") for t in tables for p in replay_paths
+               if not p.endswith("/metadata")):
+            return "data"
+        return "metadata" if any(p.endswith(f"/tables/{t}/metadata") for t in tables for p in replay_paths) else "spec"
+    return ""
+
+
 def ingestibility(ind: Indicator) -> tuple[bool, str]:
     """(ingestible by an API client, reason) — the reason is shown by `jamstat coverage`."""
     if ind.source == "kolada":

@@ -105,11 +105,14 @@ def normalize(source: str, table: str | None, file: Path) -> None:
 @main.command(help="Every catalog indicator: ingestible or not (and why), last fetch, batches and rows.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table")
 def coverage(fmt: str) -> None:
-    from ingest.catalog import ingestibility, load_catalog
+    from ingest.catalog import ingestibility, load_catalog, recorded_evidence
     from ingest.landing import read_manifests
+    from ingest.replay.server import MANIFEST
 
     settings = _settings()
     catalog = load_catalog(settings.catalog_path)
+    replay_paths = {e["path"] for e in json.loads(MANIFEST.read_text("utf-8"))["entries"]
+                    if e.get("provenance") in ("real", "derived")}
     manifests = read_manifests(settings.batches_dir) if settings.batches_dir.exists() else []
     rows = []
     for ind in catalog:
@@ -125,7 +128,8 @@ def coverage(fmt: str) -> None:
         last = max((m.get("fetched_at", "") for m in mine), default="")
         rows.append({"indicator_id": ind.indicator_id, "source": ind.source,
                      "ref": ind.source_ref if ind.source == "kolada" else (ind.get("scb_table") or ind.source_ref)[:40],
-                     "ingestible": "yes" if ok else "no", "reason": reason, "last_fetched": last[:19],
+                     "ingestible": "yes" if ok else "no", "recorded": recorded_evidence(ind, replay_paths),
+                     "reason": reason, "last_fetched": last[:19],
                      "batches": len(mine), "rows": sum(int(m.get("row_count", 0)) for m in mine),
                      "modes": ",".join(sorted({m.get("mode", "") for m in mine}))})
     frame = pd.DataFrame(rows)
@@ -134,7 +138,7 @@ def coverage(fmt: str) -> None:
     elif fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
     else:
-        cols = ["indicator_id", "source", "ref", "ingestible", "batches", "rows", "last_fetched", "reason"]
+        cols = ["indicator_id", "source", "ref", "ingestible", "recorded", "batches", "rows", "last_fetched", "reason"]
         text = frame[cols].astype(str)
         text["reason"] = text["reason"].str.slice(0, 110)
         widths = {c: max(len(c), int(text[c].str.len().max())) for c in cols[:-1]}
@@ -142,8 +146,13 @@ def coverage(fmt: str) -> None:
         for row in text.itertuples(index=False):
             click.echo("  ".join(str(getattr(row, c)).ljust(widths[c]) for c in cols[:-1]) + "  " + row.reason)
         n_ok = (frame["ingestible"] == "yes").sum()
-        click.echo(f"\n{n_ok}/{len(frame)} indicators ingestible by API; {int((frame['batches'] > 0).sum())} "
+        api = frame[frame["source"].isin(["kolada", "scb"])]
+        rec = frame["recorded"].value_counts().to_dict()
+        click.echo(f"\n{n_ok}/{len(frame)} indicators ingestible by API ({(api['ingestible'] == 'yes').sum()} of "
+                   f"{len(api)} Kolada/SCB rows); {int((frame['batches'] > 0).sum())} "
                    f"have committed batches ({int(frame['rows'].sum())} rows).")
+        click.echo(f"recorded: real data responses for {rec.get('data', 0)}, metadata only for "
+                   f"{rec.get('metadata', 0)}, spec only (first checked by a live run) for {rec.get('spec', 0)}.")
 
 
 @main.command(help="Run the replay server in the foreground (stops on SIGTERM/Ctrl-C).")

@@ -288,16 +288,19 @@ def ingest_scb_table(spec_id: str, *, mode: str, base_urls: dict[str, str], run_
                                        "cells": scb.cells(chunk), "detail": f"no recorded data ({exc.url})"})
                     continue
                 frames = []
+                resolved = next((s.values for s in chunk if s.code == scb.CONTENTS), t.contents_codes)
                 for f in fetched:
                     unit.land(f, t.table_name)
                     frame, cube_notes = scb.normalize_payload_arrow(
-                        f.json(), t.table_name, t.contents_codes[0] if len(t.contents_codes) == 1 else None, f.url)
+                        f.json(), t.table_name, resolved[0] if len(resolved) == 1 else None, f.url)
                     frames.append(frame)
                     for n in cube_notes:
                         unit.note(n)
                 if after:
                     unit.note(f"{t.table}: continues the series after {after} (table succession)")
-                res = unit.commit(pa.concat_tables(frames), source_refs=t.source_refs)
+                if any(c.startswith(scb.LABEL_PREFIX) for c in t.contents_codes):
+                    unit.note(f"{t.table}: ContentsCode resolved from its label: {', '.join(resolved)}")
+                res = unit.commit(pa.concat_tables(frames), source_refs=[f"{t.table_name}/{c}" for c in resolved])
                 chunks_out.append({"table": t.table, "chunk": key, "cells": scb.cells(chunk),
                                    "requests": len(fetched), **res.summary()})
     except HttpError:

@@ -57,6 +57,7 @@ class Variable:
     elimination_value: str | None = None
     time: bool = False
     codelists: list[str] = field(default_factory=list)
+    labels: list[str] = field(default_factory=list)  # value texts, same order as values ([] if not given)
 
 
 @dataclass
@@ -93,9 +94,11 @@ def parse_v2_metadata(doc: dict, table: str, url: str = "") -> TableMeta:
             raise SchemaDrift(f"SCB v2 {url}: dimension {code!r} listed in 'id' but missing in 'dimension'", url=url)
         ext = dim.get("extension") or {}
         codes = jsonstat._category_codes(dim, code, url)
+        texts = (dim.get("category") or {}).get("label") or {}
         out.append(Variable(code=code, values=codes, elimination=bool(ext.get("elimination", False)),
                             elimination_value=ext.get("eliminationValueCode"), time=code in time_ids,
-                            codelists=[c.get("id") for c in ext.get("codelists") or [] if c.get("id")]))
+                            codelists=[c.get("id") for c in ext.get("codelists") or [] if c.get("id")],
+                            labels=[str(texts.get(c, "")) for c in codes]))
     return TableMeta("v2", table, str(doc.get("label", "")), out, jsonstat.mandatory_notes(doc))
 
 
@@ -108,8 +111,10 @@ def parse_v1_metadata(doc: dict, table: str, url: str = "") -> TableMeta:
         for key in ("code", "values"):
             if key not in v:
                 raise SchemaDrift(f"SCB v1 {url}: field {key!r} missing in variables[{i}]", url=url)
+        texts = v.get("valueTexts") or []
         out.append(Variable(code=v["code"], values=[str(x) for x in v["values"]],
-                            elimination=bool(v.get("elimination", False)), time=bool(v.get("time", False))))
+                            elimination=bool(v.get("elimination", False)), time=bool(v.get("time", False)),
+                            labels=[str(t) for t in texts] if len(texts) == len(v["values"]) else []))
     return TableMeta("v1", table, str(doc.get("title", "")), out)
 
 
@@ -127,8 +132,33 @@ class VarSel:
 _FUNC = re.compile(r"^(top|bottom|from|to|range)\((.*)\)$", re.IGNORECASE)
 
 
-def expand(expr: str, codes: list[str], where: str) -> list[str]:
+LABEL_PREFIX = "label:"
+
+
+def _norm_text(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def match_labels(pattern: str, codes: list[str], labels: list[str], where: str) -> list[str]:
+    """Codes whose value text matches a `label:` pattern (fnmatch, case- and whitespace-insensitive).
+
+    For tables whose codes no public source shows but whose labels do (Region Dalarna resolves codes the
+    same way, by klartext): the code is read from the live metadata, and a label that matches nothing fails
+    loudly, naming the labels the table has."""
+    if not labels:
+        raise SelectionError(f"{where}: {LABEL_PREFIX + pattern!r} needs value texts, but the metadata has none")
+    want = _norm_text(pattern)
+    hits = [c for c, t in zip(codes, labels, strict=True) if fnmatch.fnmatchcase(_norm_text(t), want)]
+    if not hits:
+        raise SelectionError(f"{where}: no value text matches {LABEL_PREFIX + pattern!r} "
+                             f"(texts e.g. {labels[:8]}); check the catalog's label against the table")
+    return hits
+
+
+def expand(expr: str, codes: list[str], where: str, labels: list[str] | None = None) -> list[str]:
     """Resolve one PxWeb selection expression against the variable's codes (order kept)."""
+    if expr.startswith(LABEL_PREFIX):
+        return match_labels(expr[len(LABEL_PREFIX):], codes, labels or [], where)
     m = _FUNC.match(expr.strip())
     if m:
         fn, args = m.group(1).lower(), [a.strip() for a in m.group(2).split(",")]
@@ -154,10 +184,10 @@ def expand(expr: str, codes: list[str], where: str) -> list[str]:
     return [expr]
 
 
-def _expand_all(exprs: list[str], codes: list[str], where: str) -> tuple[str, ...]:
+def _expand_all(exprs: list[str], codes: list[str], where: str, labels: list[str] | None = None) -> tuple[str, ...]:
     out: dict[str, None] = {}
     for e in exprs:
-        for c in expand(str(e), codes, where):
+        for c in expand(str(e), codes, where, labels):
             out.setdefault(c, None)   # dedupe: SCB answers 500 to a duplicated value code
     # keep the table's order for codes selected by expressions, spec order otherwise
     return tuple(out)
@@ -174,11 +204,21 @@ def resolve_selection(meta: TableMeta, spec: ScbTable, codelist_size=None) -> li
     for v in meta.variables:
         where = f"{meta.table}.{v.code}"
         if v.code == CONTENTS:
-            missing = [c for c in spec.contents_codes if c not in v.values]
-            if missing or not spec.contents_codes:
-                raise SelectionError(f"{where}: ContentsCode {missing or spec.contents_code!r} not in table "
-                                     f"(has {v.values[:10]}); check scb_contents_code in the catalog")
-            out.append(VarSel(v.code, spec.contents_codes, len(spec.contents_codes)))
+            codes: list[str] = []
+            for want in spec.contents_codes:
+                if want.startswith(LABEL_PREFIX):
+                    hits = match_labels(want[len(LABEL_PREFIX):], v.values, v.labels, where)
+                    if len(hits) > 1:  # one catalog entry = one series; an ambiguous label would mix measures
+                        raise SelectionError(f"{where}: {want!r} matches {len(hits)} ContentsCodes {hits}; "
+                                             "make the label pattern specific")
+                    want = hits[0]
+                elif want not in v.values:
+                    raise SelectionError(f"{where}: ContentsCode {want!r} not in table (has {v.values[:10]}); "
+                                         "check scb_contents_code in the catalog")
+                codes.append(want)
+            if not codes:
+                raise SelectionError(f"{where}: no ContentsCode given; fill scb_contents_code in the catalog")
+            out.append(VarSel(v.code, tuple(dict.fromkeys(codes)), len(set(codes))))
             continue
         entry = sel.get(v.code)
         if entry is None:
@@ -191,7 +231,7 @@ def resolve_selection(meta: TableMeta, spec: ScbTable, codelist_size=None) -> li
                                  f"\"{v.code}\" to scb_selection (codes e.g. {v.values[:6]})")
         if isinstance(entry, (str, list)):
             exprs = [entry] if isinstance(entry, str) else list(entry)
-            vals = _expand_all(exprs, v.values, where)
+            vals = _expand_all(exprs, v.values, where, v.labels)
             if not vals:
                 raise SelectionError(f"{where}: selection {exprs} matches no code")
             out.append(VarSel(v.code, vals, len(vals)))
@@ -207,7 +247,7 @@ def resolve_selection(meta: TableMeta, spec: ScbTable, codelist_size=None) -> li
         elif isinstance(entry, dict) and "filter" in entry:
             f, vals = str(entry["filter"]), [str(c) for c in entry.get("values") or []]
             if f == "item":
-                vals2 = _expand_all(vals, v.values, where)
+                vals2 = _expand_all(vals, v.values, where, v.labels)
                 out.append(VarSel(v.code, vals2, len(vals2), filter="item"))
             else:
                 count = int(vals[0]) if f == "top" and vals else len(v.values)  # vs:/agg:/all: upper bound

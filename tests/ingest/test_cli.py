@@ -84,3 +84,9 @@ def test_coverage_names_every_indicator(env):
     assert "table id not found" in rows["part_time_share_county_aku"]["reason"]
     assert "no public source" in rows["perpetrator_programmes"]["reason"]
     assert "file drop" in rows["vab_fk_open_data"]["reason"]
+    # how far each path is proven by the real recordings
+    assert home["recorded"] == "data" and rows["population_by_sex_age"]["recorded"] == "data"
+    assert rows["median_earned_income_16plus_scb"]["recorded"] == "data"
+    assert rows["unemployment_15_24_bas"]["recorded"] == "spec"          # public-code evidence only
+    assert rows["women_share_municipal_council"]["recorded"] == "metadata"  # title from the real KPI catalogue
+    assert rows["perpetrator_programmes"]["recorded"] == ""

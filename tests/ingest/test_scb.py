@@ -254,3 +254,53 @@ def test_v2_config_sets_pacing():
     cfg = json.loads((REC / "v2_config.json").read_text("utf-8"))
     limit, interval = scb.ScbV2Client(None, "http://x").limits(cfg)
     assert limit == 150000 and interval == pytest.approx(1 / 3)
+
+
+# ------------------------------------------------------------------ codes resolved from value texts (labels)
+def _he0110_meta():
+    doc = json.loads((REC / "v1_HE0110_table_metadata_GET.json").read_text("utf-8-sig"))
+    return scb.parse_v1_metadata(doc, "HE/HE0110/HE0110A/SamForvInk1")
+
+
+def test_label_resolves_contents_and_values_against_real_metadata():
+    """On the real HE0110 metadata: a ContentsCode and variable values chosen by their value texts resolve to
+    the same codes the catalog names explicitly (case and spacing ignored)."""
+    meta = _he0110_meta()
+    by_label = ScbTable("v1", "HE/HE0110/HE0110A/SamForvInk1", "label:medianinkomst,  TKR",
+                        {"Region": ["label:Stockholms län"], "Kon": ["label:kvinnor", "label:män"],
+                         "Alder": ["label:20-64 år"]})
+    sels = {s.code: s.values for s in scb.resolve_selection(meta, by_label)}
+    assert sels["ContentsCode"] == ("HE0110J8",)
+    assert sels["Region"] == ("01",) and sels["Kon"] == ("2", "1") and sels["Alder"] == ("20-64",)
+    assert meta.var("Tid").labels[:2] == ["1999", "2000"]  # v1 valueTexts kept in code order
+    v2 = scb.parse_v2_metadata(json.loads((REC / "v2_TAB6471_metadata.json").read_text("utf-8")), "TAB6471")
+    assert v2.var("ContentsCode").labels == ["Folkmängden per månad"]
+
+
+def test_label_that_matches_nothing_or_several_contents_fails_by_name():
+    meta = _he0110_meta()
+    with pytest.raises(scb.SelectionError, match=r"ContentsCode: no value text matches.*Medelinkomst, tkr"):
+        scb.resolve_selection(meta, ScbTable("v1", "X/X/X/SamForvInk1", "label:Antal anställda", {"Alder": ["20-64"]}))
+    with pytest.raises(scb.SelectionError, match=r"matches 2 ContentsCodes \['HE0110J7', 'HE0110J8'\]"):
+        scb.resolve_selection(meta, ScbTable("v1", "X/X/X/SamForvInk1", "label:*inkomst, tkr", {"Alder": ["20-64"]}))
+    with pytest.raises(scb.SelectionError, match=r"Region: no value text matches 'label:Atlantis'"):
+        scb.resolve_selection(meta, ScbTable("v1", "X/X/X/SamForvInk1", "HE0110J8", {"Region": ["label:Atlantis"], "Alder": ["20-64"]}))
+
+
+def test_label_spec_replays_the_real_recording_and_names_the_resolved_code(settings, replay_urls, http, tmp_path):
+    """A spec that names its ContentsCode by label sends the same query as the explicit one (so the real
+    recording answers it), lands the same rows under the resolved code, and says so in the manifest."""
+    ind = find_indicator(load_catalog(settings.catalog_path), "median_earned_income_16plus_scb")
+
+    def as_label(row):
+        if row["indicator_id"] == ind.indicator_id:
+            row["scb_contents_code"] = "label:Medianinkomst, tkr"
+            row["scb_successors"] = ""
+    st = catalog_with(settings, tmp_path, edit=as_label)
+    s = units.ingest_scb_table(ind.indicator_id, mode="replay", base_urls=replay_urls, run_id="r1", settings=st,
+                               http=http)
+    assert s["status"] == "loaded" and s["rows"] == 9
+    manifest = json.loads((st.batches_dir / "scb" / f"{s['batch_ids'][0]}.json").read_text("utf-8"))
+    assert manifest["source_refs"] == ["SamForvInk1/HE0110J8"]
+    assert any("resolved from its label: HE0110J8" in n for n in manifest["notes"])
+    assert set(_frame(st, s["batch_ids"][0]).source_ref) == {"SamForvInk1/HE0110J8"}

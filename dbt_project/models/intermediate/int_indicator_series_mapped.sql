@@ -1,5 +1,5 @@
 -- Which observation series (source, source_ref) feed which catalog indicator, and under which rules.
---   catalog:    the ref is listed in the catalog's ingest_source_refs (';'-separated; Kolada falls back to the
+--   catalog:    the ref (or '<table>/*') is in the catalog's ingest_source_refs (';'-separated; Kolada falls back to the
 --               KPI id in source_ref). Same source (a 'file' drop may carry fk/bra/other indicators).
 --               Extra dims: allowed only when the series has ONE dims combination (nothing to add up);
 --               several combinations without a declared rule stay unmapped ('undeclared_dims').
@@ -30,11 +30,15 @@ select
     cast('catalog' as {{ dbt.type_string() }}) as mapping_path
 from catalog as c
 inner join observed as o
-    on {{ dbt.concat(["';'", "replace(c.ingest_source_refs, ' ', '')", "';'"]) }}
-       like {{ dbt.concat(["'%;'", "o.source_ref", "';%'"]) }}
+    on ({{ dbt.concat(["';'", "replace(c.ingest_source_refs, ' ', '')", "';'"]) }}
+        like {{ dbt.concat(["'%;'", "o.source_ref", "';%'"]) }}
+        -- a table-wide ref '<table>/*' (ContentsCode resolved from its label at ingest)
+        or {{ dbt.concat(["';'", "replace(c.ingest_source_refs, ' ', '')", "';'"]) }}
+        like {{ dbt.concat(["'%;'", dbt.split_part("o.source_ref", "'/'", 1), "'/*;%'"]) }})
    and (o.source = c.source or (o.source = 'file' and c.source in ('fk', 'bra', 'other')))
 where not exists (
-    select 1 from series_map as m where m.source = o.source and m.source_ref = o.source_ref
+    select 1 from series_map as m
+    where m.source = o.source and {{ jamstat_utils.source_ref_matches('m.source_ref', 'o.source_ref') }}
 )
 union all
 select

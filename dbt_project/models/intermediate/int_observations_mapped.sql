@@ -9,10 +9,10 @@ select
     m.mapping_path,
     h.*
 from {{ ref('int_observations_harmonised') }} as h
-inner join {{ ref('int_indicator_series_mapped') }} as m
-    on m.obs_source = h.source
-   and m.obs_source_ref = h.source_ref
-   and {{ jamstat_utils.dims_match('m.dims_match', 'h.dims_key') }}
+inner join {{ ref('int_observation_series_matched') }} as m
+    on m.source = h.source
+   and m.source_ref = h.source_ref
+   and m.dims_key = h.dims_key
 where h.is_known_area
   and h.is_known_sex
   and h.period_granularity is not null

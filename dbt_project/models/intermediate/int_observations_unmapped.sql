@@ -7,7 +7,11 @@ series as (
     select * from {{ ref('int_indicator_series_mapped') }}
 ),
 known_refs as (
-    select distinct obs_source, obs_source_ref from series
+    -- observed refs that some mapping names (exactly or table-wide '<table>/*'); one row per observed ref
+    select distinct o.source, o.source_ref
+    from (select distinct source, source_ref from h) as o
+    inner join series as s
+        on s.obs_source = o.source and {{ jamstat_utils.source_ref_matches('s.obs_source_ref', 'o.source_ref') }}
 )
 select
     h.source,
@@ -23,18 +27,17 @@ select
     case
         when not h.is_known_sex then 'invalid_sex'
         when h.period_granularity is null or (h.month is not null and h.month not between 1 and 12) then 'unparsed_period'
-        when k.obs_source_ref is null then 'no_catalog_indicator'
+        when k.source_ref is null then 'no_catalog_indicator'
         when not h.is_known_area then 'unknown_area'
         else 'undeclared_dims'
     end as unmapped_reason
 from h
-left join known_refs as k
-    on k.obs_source = h.source and k.obs_source_ref = h.source_ref
+left join known_refs as k on k.source = h.source and k.source_ref = h.source_ref
 where not exists (
-    select 1 from series as s
-    where s.obs_source = h.source
-      and s.obs_source_ref = h.source_ref
-      and {{ jamstat_utils.dims_match('s.dims_match', 'h.dims_key') }}
+    select 1 from {{ ref('int_observation_series_matched') }} as s
+    where s.source = h.source
+      and s.source_ref = h.source_ref
+      and s.dims_key = h.dims_key
       and h.is_known_area
       and h.is_known_sex
       and h.period_granularity is not null

@@ -10,3 +10,12 @@
    or {{ rule_col }} = {{ key_col }}
    or ({{ dbt.position("'%'", rule_col) }} > 0 and {{ key_col }} like {{ rule_col }}))
 {%- endmacro %}
+
+{#-
+  Does an observation's source_ref match a mapping's ref? Exact, or table-wide: '<table>/*' matches
+  '<table>/<any ContentsCode>' (SCB codes resolved from their label at ingest, which the catalog cannot name).
+-#}
+{% macro source_ref_matches(rule_col, obs_col) -%}
+  ({{ rule_col }} = {{ obs_col }}
+   or ({{ rule_col }} like '%/*' and {{ obs_col }} like {{ dbt.replace(rule_col, "'/*'", "'/%'") }}))
+{%- endmacro %}

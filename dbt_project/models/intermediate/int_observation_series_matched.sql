@@ -1,0 +1,22 @@
+-- Which mapping rule(s) each observed series key (source, source_ref, dims_key) satisfies. The rule matching
+-- (table-wide refs '<table>/*', LIKE patterns over the dims JSON) runs here on the few distinct keys, so
+-- int_observations_mapped / _unmapped join the millions of observation rows by plain equality.
+{{ config(materialized='table') }}
+with keys as (
+    select distinct source, source_ref, dims_key
+    from {{ ref('int_observations_harmonised') }}
+)
+select
+    k.source,
+    k.source_ref,
+    k.dims_key,
+    m.indicator_id,
+    m.dims_match,
+    m.month_rollup,
+    m.role,
+    m.mapping_path
+from keys as k
+inner join {{ ref('int_indicator_series_mapped') }} as m
+    on m.obs_source = k.source
+   and {{ jamstat_utils.source_ref_matches('m.obs_source_ref', 'k.source_ref') }}
+   and {{ jamstat_utils.dims_match('m.dims_match', 'k.dims_key') }}
