@@ -18,6 +18,7 @@ from ingest.warehouse import BATCH_COLUMNS
 BATCH_ID = "SYNTHETIC-national-benchmark"
 FIRST_YEAR, YEARS = 1996, 30
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
+LARGEST_CATEGORIES_DIM = "Yrke2012"  # dbt var largest_categories_dimension: 12 synthetic categories, top 10 ranked
 
 # (low, high) per unit: keeps synthetic values inside the gates' plausibility ranges.
 UNIT_RANGES = {"percent": (0, 100), "count": (0, 1_000_000), "SEK": (100_000, 600_000), "days": (0, 150),
@@ -39,11 +40,35 @@ def generate(candidate: Path, seed: float = 0.42, years: int = YEARS) -> dict:
         con.execute("CREATE SCHEMA raw")
         con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")
         con.execute(f"CREATE TABLE raw.batches ({', '.join(f'{c} {t}' for c, t in BATCH_COLUMNS.items())})")
+        # One synthetic series per ingestible indicator: its first ingest ref with no extra dimensions, or - for
+        # indicators built by indicator_series_map rules (sums, ratios, largest-categories gaps) - one series
+        # per rule with dims that satisfy it, so the bench exercises those models too.
+        con.execute(f"""
+            CREATE TEMP TABLE catalog AS
+            SELECT * FROM read_csv('{SEEDS / 'indicator_catalog.csv'}', all_varchar = true)
+            WHERE source IN ('kolada', 'scb') AND coalesce(ingest_source_refs, '') <> ''""")
+        con.execute(f"""
+            CREATE TEMP TABLE rules AS
+            SELECT * FROM read_csv('{SEEDS / 'indicator_series_map.csv'}', all_varchar = true)""")
         con.execute(f"""
             CREATE TEMP TABLE refs AS
-            SELECT c.source, trim(string_split(c.ingest_source_refs, ';')[1]) AS source_ref, c.unit, c.measure_type
-            FROM read_csv('{SEEDS / 'indicator_catalog.csv'}', all_varchar = true) c
-            WHERE c.source IN ('kolada', 'scb') AND coalesce(c.ingest_source_refs, '') <> ''""")
+            SELECT c.source, trim(string_split(c.ingest_source_refs, ';')[1]) AS source_ref, '{{}}' AS dims,
+                   c.unit, c.measure_type
+            FROM catalog c
+            WHERE c.indicator_id NOT IN (SELECT indicator_id FROM rules)
+            UNION ALL
+            SELECT DISTINCT c.source, replace(m.source_ref, '/*', '/SYNTHETIC'),  -- table-wide refs need a code
+                   CASE WHEN m.role IN ('rank_by', 'gap_of')
+                        THEN '{{"{LARGEST_CATEGORIES_DIM}":"' || lpad(k.k::varchar, 4, '0') || '"}}'
+                        WHEN m.dims_match = '*' THEN '{{}}'
+                        WHEN m.dims_match LIKE '{{%' THEN m.dims_match
+                        ELSE '{{' || trim(m.dims_match, '%')
+                             || CASE WHEN right(trim(m.dims_match, '%'), 1) = '"' THEN '' ELSE '"' END || '}}' END,
+                   CASE WHEN m.role IN ('numerator', 'denominator', 'rank_by') THEN 'count' ELSE c.unit END,
+                   c.measure_type
+            FROM rules m
+            JOIN catalog c ON c.indicator_id = m.indicator_id
+            CROSS JOIN range(1000, 1000 + CASE WHEN m.role IN ('rank_by', 'gap_of') THEN 12 ELSE 1 END) k(k)""")
         con.execute(f"""
             CREATE TEMP TABLE areas AS
             SELECT 'kolada' AS source, id AS area_code
@@ -56,7 +81,7 @@ def generate(candidate: Path, seed: float = 0.42, years: int = YEARS) -> dict:
         con.execute(f"""
             INSERT INTO raw.observations
             SELECT r.source, r.source_ref, a.area_code, (y.year)::varchar AS period, s.sex,
-                   round(u.lo + random() * (u.hi - u.lo), 2) AS value, NULL AS status, '{{}}' AS dims,
+                   round(u.lo + random() * (u.hi - u.lo), 2) AS value, NULL AS status, r.dims,
                    false AS is_deleted, '{BATCH_ID}-' || r.source AS batch_id, TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' AS fetched_at
             FROM refs r
             JOIN areas a ON a.source = r.source
@@ -64,7 +89,7 @@ def generate(candidate: Path, seed: float = 0.42, years: int = YEARS) -> dict:
             JOIN (VALUES ('K'), ('M'), ('T')) s(sex) ON r.measure_type = 'value_by_sex' OR s.sex = 'T'
             JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit""")
         n = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
-        n_refs = con.execute("SELECT count(*) FROM refs").fetchone()[0]
+        n_refs = con.execute("SELECT count(*) FROM catalog").fetchone()[0]
         for source, rows in con.execute("SELECT source, count(*) FROM raw.observations GROUP BY 1").fetchall():
             con.execute("INSERT INTO raw.batches VALUES (?, ?, ?, '[]', 'synthetic', 'bench', ?, ?, '[]', ?)", [
                 f"{BATCH_ID}-{source}", source, "SYNTHETIC national-scale benchmark data (bench/synthetic.py)",

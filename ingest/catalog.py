@@ -216,10 +216,13 @@ def ingestibility(ind: Indicator) -> tuple[bool, str]:
             return False, "kolada_title is empty: the live title check cannot run"
         return True, "Kolada v3 KPI (title checked against live metadata)"
     if ind.source == "scb":
+        if ind.get("scb_api") == "none":
+            return False, ("SCB publishes this outside Statistikdatabasen: no PxWeb table found (catalog evidence); "
+                           "ingest SCB's published table via the file drop (data/landing/<name>.csv + <name>.yaml)")
         if ind.get("scb_api") and ind.get("scb_table") and ind.get("scb_contents_code"):
             return True, f"SCB PxWeb {ind.get('scb_api')} table {ind.get('scb_table')} / {ind.get('scb_contents_code')}"
         hint = "table id not found" if "not found" in ind.source_ref.lower() or "not seen" in ind.source_ref.lower() \
-            else "no machine-readable table/ContentsCode/selection evidenced (scb_api/scb_table/scb_contents_code empty)"
+            else "table known, but no ContentsCode/selection evidenced (see the catalog notes)"
         return False, f"SCB: {hint}; source_ref is free text: {ind.source_ref[:90]}"
     if ind.source == "none":
         return False, "no public source (source=none)"

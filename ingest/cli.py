@@ -146,10 +146,11 @@ def coverage(fmt: str) -> None:
         for row in text.itertuples(index=False):
             click.echo("  ".join(str(getattr(row, c)).ljust(widths[c]) for c in cols[:-1]) + "  " + row.reason)
         n_ok = (frame["ingestible"] == "yes").sum()
-        api = frame[frame["source"].isin(["kolada", "scb"])]
+        api = frame[frame["source"].isin(["kolada", "scb"])
+                    & ~frame["indicator_id"].isin([i.indicator_id for i in catalog if i.get("scb_api") == "none"])]
         rec = frame["recorded"].value_counts().to_dict()
         click.echo(f"\n{n_ok}/{len(frame)} indicators ingestible by API ({(api['ingestible'] == 'yes').sum()} of "
-                   f"{len(api)} Kolada/SCB rows); {int((frame['batches'] > 0).sum())} "
+                   f"{len(api)} Kolada/SCB rows with an API table); {int((frame['batches'] > 0).sum())} "
                    f"have committed batches ({int(frame['rows'].sum())} rows).")
         click.echo(f"recorded: real data responses for {rec.get('data', 0)}, metadata only for "
                    f"{rec.get('metadata', 0)}, spec only (first checked by a live run) for {rec.get('spec', 0)}.")

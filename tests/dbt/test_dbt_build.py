@@ -135,6 +135,10 @@ def test_all_290_municipalities_in_dim_area(warehouse):
 def test_code_history_maps_old_codes(warehouse):
     former = warehouse.execute("select former_codes from marts.dim_area where area_code = '0331'").fetchone()[0]
     assert "1917" in former
+    aliases = dict(warehouse.execute(
+        "select area_code, alias_codes from marts.dim_area where alias_codes is not null").fetchall())
+    assert aliases == {"00": "SE", "01": "SE11"}  # NUTS codes of SCB's wage tables; not code history
+    assert warehouse.execute("select count(*) from marts.dim_area where code_history like '%alias%'").fetchone()[0] == 0
 
 
 def test_goal_dimension_keeps_both_4_3(warehouse):

@@ -27,7 +27,7 @@ def test_plan_scb_only_ingestible_rows(settings):
     for ind in cat:
         if ind.source == "scb" and ind.indicator_id not in plan:
             ok, reason = ingestibility(ind)
-            assert not ok and reason.startswith("SCB:")
+            assert not ok and reason.startswith("SCB")
 
 
 def test_resolve_mode_explicit_and_auto_offline(settings, monkeypatch):

@@ -7,6 +7,15 @@ history as (
         current_code,
         {{ dbt.listagg("old_code || ' (' || change_type || ' ' || cast(change_year as " ~ dbt.type_string() ~ ") || ')'", "'; '", "order by change_year, old_code") }} as code_history
     from {{ ref('stg_reference__area_code_changes') }}
+    where change_type <> 'alias'
+    group by current_code
+),
+aliases as (
+    select
+        current_code,
+        {{ dbt.listagg("old_code", "','", "order by old_code") }} as alias_codes
+    from {{ ref('stg_reference__area_code_changes') }}
+    where change_type = 'alias'
     group by current_code
 ),
 former as (
@@ -28,7 +37,9 @@ select
     cast(a.scb_code as {{ dbt.type_string() }})    as scb_code,
     cast(f.former_codes as {{ dbt.type_string() }}) as former_codes,
     cast(h.code_history as {{ dbt.type_string() }}) as code_history,
+    cast(al.alias_codes as {{ dbt.type_string() }}) as alias_codes,
     cast(coalesce(a.county_code = '01', false) as {{ dbt.type_boolean() }}) as is_stockholm_county
 from areas as a
 left join former as f on f.current_code = a.area_code
 left join history as h on h.current_code = a.area_code
+left join aliases as al on al.current_code = a.area_code
