@@ -518,6 +518,18 @@ class CeleryCluster:
         out = self._api("POST", f"/api/v2/dags/{dag_id}/dagRuns", {"dag_run_id": run_id, "logical_date": None})
         return out["dag_run_id"]
 
+    def backfill(self, dag_id: str, from_date: str, to_date: str, max_active_runs: int = 1) -> dict:
+        """Create a backfill through the REST API (as `airflow backfill create` does); the scheduler then
+        creates one run per schedule interval in [from_date, to_date]. Returns the backfill object."""
+        return self._api("POST", "/api/v2/backfills", {
+            "dag_id": dag_id, "from_date": from_date, "to_date": to_date, "max_active_runs": max_active_runs,
+            "reprocess_behavior": "completed", "run_backwards": False, "dag_run_conf": {}})
+
+    def backfill_runs(self, dag_id: str, backfill_id: int) -> dict[str, str | None]:
+        """{run_id: state} of the runs the scheduler created for one backfill."""
+        return dict(self.sql("select run_id, state from dag_run where dag_id = %s and backfill_id = %s "
+                             "order by logical_date", [dag_id, backfill_id]))
+
     def run_state(self, dag_id: str, run_id: str) -> str | None:
         rows = self.sql("select state from dag_run where dag_id = %s and run_id = %s", [dag_id, run_id])
         return rows[0][0] if rows else None

@@ -11,13 +11,14 @@ breaks as (
         indicator_id,
         min(break_year) as first_break_year,
         max(break_year) as last_break_year,
-        {{ dbt.listagg("cast(break_year as " ~ dbt.type_string() ~ ") || ': ' || break_note", "' | '", "order by break_year") }} as series_breaks
+        {{ jamstat_utils.ordered_listagg("cast(break_year as " ~ dbt.type_string() ~ ") || ': ' || break_note", "' | '", ["break_year"]) }} as series_breaks
     from {{ ref('indicator_series_breaks') }}
     group by indicator_id
 ),
 series_refs as (
-    select indicator_id, {{ dbt.listagg("source || ':' || source_ref", "', '", "order by source_ref") }} as observation_refs
-    from {{ ref('stg_catalog__series_map') }}
+    -- one entry per ref: a ratio names the same ref under several rules (roles, age bands)
+    select indicator_id, {{ jamstat_utils.ordered_listagg("source || ':' || source_ref", "', '", ["source_ref"]) }} as observation_refs
+    from (select distinct indicator_id, source, source_ref from {{ ref('stg_catalog__series_map') }}) as refs
     group by indicator_id
 )
 select
@@ -29,7 +30,11 @@ select
     b.first_break_year,
     b.last_break_year,
     b.series_breaks,
-    coalesce(s.observation_refs, case when c.source_ref is not null then c.source || ':' || c.source_ref end) as observation_refs
+    coalesce(
+        s.observation_refs,
+        case when c.ingest_source_refs is not null
+             then c.source || ':' || replace(replace(c.ingest_source_refs, ' ', ''), ';', {{ dbt.concat(["', '", "c.source", "':'"]) }}) end,
+        case when c.source_ref is not null then c.source || ':' || c.source_ref end) as observation_refs
 from catalog as c
 left join goals as g
     on g.subgoal_id = c.subgoal_id and g.catalog_subgoal_sv = c.subgoal_sv

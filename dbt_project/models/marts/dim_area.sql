@@ -5,7 +5,7 @@ with areas as (
 history as (
     select
         current_code,
-        {{ dbt.listagg("old_code || ' (' || change_type || ' ' || cast(change_year as " ~ dbt.type_string() ~ ") || ')'", "'; '", "order by change_year, old_code") }} as code_history
+        {{ jamstat_utils.ordered_listagg("old_code || ' (' || change_type || ' ' || cast(change_year as " ~ dbt.type_string() ~ ") || ')'", "'; '", ["change_year", "old_code"]) }} as code_history
     from {{ ref('stg_reference__area_code_changes') }}
     where change_type <> 'alias'
     group by current_code
@@ -13,7 +13,7 @@ history as (
 aliases as (
     select
         current_code,
-        {{ dbt.listagg("old_code", "','", "order by old_code") }} as alias_codes
+        {{ jamstat_utils.ordered_listagg("old_code", "','", ["old_code"]) }} as alias_codes
     from {{ ref('stg_reference__area_code_changes') }}
     where change_type = 'alias'
     group by current_code
@@ -21,7 +21,7 @@ aliases as (
 former as (
     select
         current_code,
-        {{ dbt.listagg("old_code", "','", "order by old_code") }} as former_codes
+        {{ jamstat_utils.ordered_listagg("old_code", "','", ["old_code"]) }} as former_codes
     from {{ ref('stg_reference__area_code_changes') }}
     where change_type = 'recoded'
     group by current_code
