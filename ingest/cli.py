@@ -3,6 +3,7 @@
     fetch --kpi N00945 --area 0180 --years 2015-2024 [--mode live|replay|auto]   rows as CSV on stdout
     normalize --source scb|kolada FILE                                          any payload → CSV on stdout
     coverage                                                                    every catalog indicator
+    describe-scb TABLE [--api v1|v2] [--mode …]                                 an SCB table's variables and codes
     replay [--port N]                                                           run the replay server
     ingest kolada|scb|files UNIT... [--mode …]                                  run units like the DAGs do
 """
@@ -78,6 +79,46 @@ def fetch(kpi: str, areas: str, years: str, mode: str | None) -> None:
         click.echo(f"no data for {kpi} {areas} {years} (mode {resolved})", err=True)
     frame = frame.sort_values(["area_code", "period", "sex"], kind="stable")
     _print_csv(frame)
+
+
+@main.command("describe-scb", help="Print an SCB table's variables with their codes and value texts: what a catalog "
+                                    "spec needs (scb_contents_code, scb_selection). TABLE is a v1 path "
+                                    "(AM/AM0208/AM0208E/YREG50BAS) or a v2 id (TAB4449).")
+@click.argument("table")
+@click.option("--api", type=click.Choice(["v1", "v2"]), default=None, help="default: v2 for TAB ids, else v1")
+@click.option("--mode", type=click.Choice(["live", "replay", "auto"]), default=None)
+@click.option("--values", "max_values", type=int, default=12, show_default=True,
+              help="codes shown per variable (0 = all)")
+def describe_scb(table: str, api: str | None, mode: str | None, max_values: int) -> None:
+    from ingest.http import HttpClient, HttpError, ReplayMiss
+    from ingest.sources import scb
+    from ingest.units import http_policy_from_env
+
+    settings = _settings()
+    resolved = _resolve(mode, settings)
+    api = api or ("v2" if table.upper().startswith("TAB") else "v1")
+    with source_base_urls(resolved, settings) as urls, HttpClient(http_policy_from_env()) as http:
+        client = scb.ScbV2Client(http, urls["scb_v2"]) if api == "v2" else scb.ScbV1Client(http, urls["scb_v1"])
+        try:
+            meta, fetched = client.metadata(table)
+        except ReplayMiss as exc:
+            raise click.ClickException(f"{table}: metadata not recorded ({exc.url}); run with --mode live "
+                                       "where the SCB API is reachable") from exc
+        except HttpError as exc:
+            raise click.ClickException(f"{table}: {exc}") from exc
+    click.echo(f"{api} {table}: {meta.title}  (mode {resolved}; {fetched.url})")
+    for v in meta.variables:
+        flags = [f for f, on in (("time", v.time), ("can be eliminated", v.elimination)) if on]
+        click.echo(f"\n{v.code}  {len(v.values)} value{'s' * (len(v.values) != 1)}"
+                   + (f"  [{', '.join(flags)}]" if flags else
+                                                              "  [must be selected]"))
+        shown = v.values if max_values == 0 else v.values[:max_values]
+        for i, code in enumerate(shown):
+            click.echo(f"  {code:<14} {v.labels[i] if v.labels else ''}")
+        if len(shown) < len(v.values):
+            click.echo(f"  … {len(v.values) - len(shown)} more (--values 0 shows all)")
+    for note in meta.notes:
+        click.echo(f"\nnote: {note}")
 
 
 @main.command(help="Normalise a saved json-stat2 (SCB) or Kolada v3 payload to CSV on stdout.")

@@ -171,8 +171,9 @@ def test_ingest_dags_emitted_their_assets(cluster):
 
 
 def _batch_snapshot(data_dir: Path) -> dict[str, str]:
-    return {str(p.relative_to(data_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted((data_dir / "batches").rglob("*")) if p.is_file()}
+    batches = data_dir / "batches"
+    return {str(p.relative_to(batches)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(batches.rglob("*")) if p.is_file()}
 
 
 def test_backfill_of_an_interval_gives_the_same_result(cluster):

@@ -92,3 +92,19 @@ def test_coverage_names_every_indicator(env):
     assert rows["unemployment_15_24_bas"]["recorded"] == "spec"          # public-code evidence only
     assert rows["women_share_municipal_council"]["recorded"] == "metadata"  # title from the real KPI catalogue
     assert rows["perpetrator_programmes"]["recorded"] == ""
+
+
+def test_describe_scb_lists_codes_texts_and_what_must_be_selected(env):
+    """What an engineer needs to write an SCB spec, from the real recorded HE0110 metadata."""
+    res = CliRunner().invoke(main, ["describe-scb", "HE/HE0110/HE0110A/SamForvInk1", "--values", "0"])
+    assert res.exit_code == 0, res.output
+    out = res.stdout
+    assert "Alder  19 values  [must be selected]" in out and "Kon  3 values  [can be eliminated]" in out
+    assert "  HE0110J8       Medianinkomst, tkr" in out and "Tid  24 values  [time]" in out
+    assert "  0180           Stockholm" in out  # --values 0: every code
+
+
+def test_describe_scb_names_a_table_without_recording(env):
+    res = CliRunner().invoke(main, ["describe-scb", "AM/AM0208/AM0208E/YREG50BAS"])
+    assert res.exit_code == 1
+    assert "YREG50BAS: metadata not recorded" in res.output and "--mode live" in res.output

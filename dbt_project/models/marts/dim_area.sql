@@ -10,21 +10,15 @@ history as (
     where change_type <> 'alias'
     group by current_code
 ),
-aliases as (
+code_lists as (
+    -- former codes (recoded) and codes of other code systems (alias), one list per area and kind
     select
         current_code,
-        {{ jamstat_utils.ordered_listagg("old_code", "','", ["old_code"]) }} as alias_codes
+        change_type,
+        {{ jamstat_utils.ordered_listagg("old_code", "','", ["old_code"]) }} as codes
     from {{ ref('stg_reference__area_code_changes') }}
-    where change_type = 'alias'
-    group by current_code
-),
-former as (
-    select
-        current_code,
-        {{ jamstat_utils.ordered_listagg("old_code", "','", ["old_code"]) }} as former_codes
-    from {{ ref('stg_reference__area_code_changes') }}
-    where change_type = 'recoded'
-    group by current_code
+    where change_type in ('recoded', 'alias')
+    group by current_code, change_type
 )
 select
     cast(a.area_code as {{ dbt.type_string() }})   as area_code,
@@ -35,11 +29,11 @@ select
     cast(a.county_name as {{ dbt.type_string() }}) as county_name,
     cast(a.kolada_id as {{ dbt.type_string() }})   as kolada_id,
     cast(a.scb_code as {{ dbt.type_string() }})    as scb_code,
-    cast(f.former_codes as {{ dbt.type_string() }}) as former_codes,
+    cast(f.codes as {{ dbt.type_string() }}) as former_codes,
     cast(h.code_history as {{ dbt.type_string() }}) as code_history,
-    cast(al.alias_codes as {{ dbt.type_string() }}) as alias_codes,
+    cast(al.codes as {{ dbt.type_string() }}) as alias_codes,
     cast(coalesce(a.county_code = '01', false) as {{ dbt.type_boolean() }}) as is_stockholm_county
 from areas as a
-left join former as f on f.current_code = a.area_code
+left join code_lists as f on f.current_code = a.area_code and f.change_type = 'recoded'
 left join history as h on h.current_code = a.area_code
-left join aliases as al on al.current_code = a.area_code
+left join code_lists as al on al.current_code = a.area_code and al.change_type = 'alias'
