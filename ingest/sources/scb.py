@@ -33,7 +33,9 @@ from ingest.sources import jsonstat, rows_to_frame
 log = logging.getLogger(__name__)
 
 SEX_MAP = {"1": "M", "2": "K", "1+2": "T", "TotSa": "T", "T": "T", "K": "K", "M": "M"}
-REGION_VARS = ("Region",)
+# The variable that holds the area code. YH tables (UF0701) call it RegionUtb: the county where the
+# education is given.
+REGION_VARS = ("Region", "RegionUtb")
 SEX_VARS = ("Kon",)
 CONTENTS = "ContentsCode"
 V2_DEFAULTS = {"maxDataCells": 150000, "maxCallsPerTimeWindow": 30, "timeWindow": 10}   # 2026-09 doc values

@@ -83,7 +83,8 @@ def test_coverage_names_every_indicator(env):
     assert rows["part_time_share_county_aku"]["ingestible"] == "no"
     assert "no PxWeb table found" in rows["part_time_share_county_aku"]["reason"]
     assert "file drop" in rows["part_time_share_county_aku"]["reason"]
-    assert "table known, but no ContentsCode" in rows["yh_health_care_women_share"]["reason"]
+    assert "table known, but no ContentsCode" in rows["yh_it_technology_women_share"]["reason"]
+    assert "label:Antal studerande" in rows["yh_health_care_women_share"]["reason"]
     assert "no public source" in rows["perpetrator_programmes"]["reason"]
     assert "file drop" in rows["vab_fk_open_data"]["reason"]
     # how far each path is proven by the real recordings

@@ -304,3 +304,13 @@ def test_label_spec_replays_the_real_recording_and_names_the_resolved_code(setti
     assert manifest["source_refs"] == ["SamForvInk1/HE0110J8"]
     assert any("resolved from its label: HE0110J8" in n for n in manifest["notes"])
     assert set(_frame(st, s["batch_ids"][0]).source_ref) == {"SamForvInk1/HE0110J8"}
+
+
+def test_regionutb_is_the_area_of_yh_tables():
+    """SYNTHETIC cube shaped like UF0701 YHStudT1dN: the county where the education is given (RegionUtb) is
+    the area code, not an extra dimension."""
+    doc = jsonstat_cube({"Kon": ["1", "2"], "UtbildnInriktn": ["X"], "RegionUtb": ["01", "20"],
+                         "ContentsCode": ["C1"], "Tid": ["2023"]})
+    frame = scb.normalize_payload(doc, "YHStudT1dN")[0]
+    assert sorted(frame.area_code.unique()) == ["01", "20"]
+    assert set(frame.dims) == {'{"UtbildnInriktn":"X"}'}

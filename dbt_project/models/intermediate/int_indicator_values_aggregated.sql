@@ -1,6 +1,7 @@
 -- One value per indicator x area x native period x sex.
 -- * dims_match '*': counts are summed over the extra dimensions (declared in indicator_series_map); the sum is
---   null if any part is null (a missing part is never read as 0) and the row is flagged derived.
+--   null if any part is null (a missing part is never read as 0) and, when it adds up more than one source
+--   row, the row is flagged derived (a series with one dims combination passes through as published).
 -- * Ratio indicators (roles numerator/denominator in indicator_series_map) come from int_indicator_values_ratios,
 --   "gap in the N largest categories" indicators (roles rank_by/gap_of) from
 --   int_indicator_values_largest_categories_gap.
@@ -84,12 +85,12 @@ select
     n_source_rows,
     month_rollup,
     mapping_path,
-    (dims_match in ('*', 'ratio', 'largest_categories_gap') or n_source_rows > 1) as is_derived,
+    (dims_match in ('ratio', 'largest_categories_gap') or n_source_rows > 1) as is_derived,
     case when dims_match = 'largest_categories_gap'
          then {{ dbt.concat(["'mean of women minus men over the largest categories ('", "derivation_detail", "')'"]) }}
          when dims_match = 'ratio'
          then {{ dbt.concat(["'100 * sum of numerator / sum of denominator source rows ('", "derivation_detail", "')'"]) }}
-         when dims_match = '*' or n_source_rows > 1
+         when n_source_rows > 1
          then {{ dbt.concat(["'sum over extra dimensions of '", "cast(n_source_rows as " ~ dbt.type_string() ~ ")", "' source rows'"]) }}
     end as derivation,
     key_rank = 1 as is_preferred
