@@ -23,7 +23,8 @@ LARGEST_CATEGORIES_DIM = "Yrke2012"  # dbt var largest_categories_dimension: 12 
 # (low, high) per unit: keeps synthetic values inside the gates' plausibility ranges.
 UNIT_RANGES = {"percent": (0, 100), "count": (0, 1_000_000), "SEK": (100_000, 600_000), "days": (0, 150),
                "index": (0, 100), "per_10k": (0, 500), "per_100k": (0, 2_000), "years": (70, 90),
-               "minutes_per_day": (0, 300), "none": (0, 100)}
+               "minutes_per_day": (0, 300), "none": (0, 100),
+               "count_part": (0, 400_000), "count_whole": (500_000, 1_000_000)}  # ratio parts (see refs below)
 
 
 def generate(candidate: Path, seed: float = 0.42, years: int = YEARS) -> dict:
@@ -52,23 +53,31 @@ def generate(candidate: Path, seed: float = 0.42, years: int = YEARS) -> dict:
             SELECT * FROM read_csv('{SEEDS / 'indicator_series_map.csv'}', all_varchar = true)""")
         con.execute(f"""
             CREATE TEMP TABLE refs AS
-            SELECT c.source, trim(string_split(c.ingest_source_refs, ';')[1]) AS source_ref, '{{}}' AS dims,
+            SELECT c.source, replace(trim(string_split(c.ingest_source_refs, ';')[1]), '/*', '/SYNTHETIC') AS source_ref,
+                   '{{}}' AS dims,
                    c.unit, c.measure_type
             FROM catalog c
             WHERE c.indicator_id NOT IN (SELECT indicator_id FROM rules)
             UNION ALL
-            SELECT DISTINCT c.source, replace(m.source_ref, '/*', '/SYNTHETIC'),  -- table-wide refs need a code
+            SELECT c.source, replace(m.source_ref, '/*', '/SYNTHETIC'),  -- table-wide refs need a code
                    CASE WHEN m.role IN ('rank_by', 'gap_of')
                         THEN '{{"{LARGEST_CATEGORIES_DIM}":"' || lpad(k.k::varchar, 4, '0') || '"}}'
                         WHEN m.dims_match = '*' THEN '{{}}'
                         WHEN m.dims_match LIKE '{{%' THEN m.dims_match
                         ELSE '{{' || trim(m.dims_match, '%')
-                             || CASE WHEN right(trim(m.dims_match, '%'), 1) = '"' THEN '' ELSE '"' END || '}}' END,
-                   CASE WHEN m.role IN ('numerator', 'denominator', 'rank_by') THEN 'count' ELSE c.unit END,
-                   c.measure_type
+                             || CASE WHEN right(trim(m.dims_match, '%'), 1) = '"' THEN '' ELSE '"' END || '}}' END
+                       AS dims,
+                   -- ratio parts: a series that is a numerator draws from a lower range than one that is only a
+                   -- denominator, so 100 * part / whole stays a plausible percentage (the gates check it)
+                   CASE WHEN bool_or(m.role = 'numerator') THEN 'count_part'
+                        WHEN bool_or(m.role = 'denominator') THEN 'count_whole'
+                        WHEN bool_or(m.role = 'rank_by') THEN 'count'
+                        ELSE any_value(c.unit) END AS unit,
+                   any_value(c.measure_type) AS measure_type
             FROM rules m
             JOIN catalog c ON c.indicator_id = m.indicator_id
-            CROSS JOIN range(1000, 1000 + CASE WHEN m.role IN ('rank_by', 'gap_of') THEN 12 ELSE 1 END) k(k)""")
+            CROSS JOIN range(1000, 1000 + CASE WHEN m.role IN ('rank_by', 'gap_of') THEN 12 ELSE 1 END) k(k)
+            GROUP BY ALL""")
         con.execute(f"""
             CREATE TEMP TABLE areas AS
             SELECT 'kolada' AS source, id AS area_code

@@ -9,13 +9,7 @@
 --   for one indicator): the series reported under the current code wins, then the most recently fetched.
 with grouped as (
     select
-        indicator_id,
-        area_code,
-        period,
-        period_granularity,
-        year,
-        month,
-        sex,
+        {{ indicator_value_grain(",\n        ") }},
         source,
         source_ref,
         source_area_code,
@@ -32,11 +26,11 @@ with grouped as (
     from {{ ref('int_observations_mapped') }}
     where role = 'value'
     group by
-        indicator_id, area_code, period, period_granularity, year, month, sex,
+        {{ indicator_value_grain(', ') }},
         source, source_ref, source_area_code, month_rollup, mapping_path
     union all
     select
-        indicator_id, area_code, period, period_granularity, year, month, sex,
+        {{ indicator_value_grain(', ') }},
         source, source_ref, source_area_code, month_rollup, mapping_path,
         value, status, batch_id, n_batches, fetched_at, n_source_rows, dims_match,
         {{ dbt.concat(["cast(n_numerator_rows as " ~ dbt.type_string() ~ ")", "' / '",
@@ -44,7 +38,7 @@ with grouped as (
     from {{ ref('int_indicator_values_ratios') }}
     union all
     select
-        indicator_id, area_code, period, period_granularity, year, month, sex,
+        {{ indicator_value_grain(', ') }},
         source, source_ref, source_area_code, month_rollup, mapping_path,
         value, status, batch_id, n_batches, fetched_at, n_source_rows, 'largest_categories_gap' as dims_match,
         {{ dbt.concat(["cast(n_categories_with_gap as " ~ dbt.type_string() ~ ")", "' of '",

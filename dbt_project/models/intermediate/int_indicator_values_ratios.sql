@@ -9,13 +9,7 @@ with parts as (
     select * from {{ ref('int_observations_mapped') }} where role in ('numerator', 'denominator')
 )
 select
-    indicator_id,
-    area_code,
-    period,
-    period_granularity,
-    year,
-    month,
-    sex,
+    {{ indicator_value_grain() }},
     max(case when role = 'numerator' then source_ref end)                      as source_ref,
     max(source)                                                                as source,
     max(source_area_code)                                                      as source_area_code,
@@ -38,4 +32,4 @@ select
     sum(case when role = 'numerator' then 1 else 0 end)                        as n_numerator_rows,
     sum(case when role = 'denominator' then 1 else 0 end)                      as n_denominator_rows
 from parts
-group by indicator_id, area_code, period, period_granularity, year, month, sex
+group by {{ indicator_value_grain(', ') }}
