@@ -23,28 +23,41 @@ areas as (
 ),
 sexes as (
     select sex from {{ ref('stg_reference__sexes') }}
+),
+harmonised as (
+    select
+        obs.source,
+        obs.source_ref,
+        obs.source_area_code,
+        coalesce(changes.current_code, obs.source_area_code_scb_style) as area_code,
+        changes.current_code is not null                                 as is_recoded_area,
+        obs.period,
+        {{ jamstat_utils.period_granularity('obs.period') }}             as period_granularity,
+        {{ jamstat_utils.period_year('obs.period') }}                    as year,
+        {{ jamstat_utils.period_month('obs.period') }}                   as month,
+        obs.sex,
+        obs.value,
+        obs.status,
+        obs.dims,
+        obs.dims_key,
+        obs.batch_id,
+        obs.fetched_at,
+        obs.n_versions,
+        areas.area_code is not null                                      as is_known_area,
+        sexes.sex is not null                                            as is_known_sex
+    from obs
+    left join changes on changes.old_code = obs.source_area_code_scb_style
+    left join areas on areas.area_code = coalesce(changes.current_code, obs.source_area_code_scb_style)
+    left join sexes on sexes.sex = obs.sex
+),
+checked as (
+    select
+        *,
+        period_granularity is not null and (month is null or month between 1 and 12) as is_parsed_period
+    from harmonised
 )
 select
-    obs.source,
-    obs.source_ref,
-    obs.source_area_code,
-    coalesce(changes.current_code, obs.source_area_code_scb_style) as area_code,
-    changes.current_code is not null                                 as is_recoded_area,
-    obs.period,
-    {{ jamstat_utils.period_granularity('obs.period') }}             as period_granularity,
-    {{ jamstat_utils.period_year('obs.period') }}                    as year,
-    {{ jamstat_utils.period_month('obs.period') }}                   as month,
-    obs.sex,
-    obs.value,
-    obs.status,
-    obs.dims,
-    obs.dims_key,
-    obs.batch_id,
-    obs.fetched_at,
-    obs.n_versions,
-    areas.area_code is not null                                      as is_known_area,
-    sexes.sex is not null                                            as is_known_sex
-from obs
-left join changes on changes.old_code = obs.source_area_code_scb_style
-left join areas on areas.area_code = coalesce(changes.current_code, obs.source_area_code_scb_style)
-left join sexes on sexes.sex = obs.sex
+    *,
+    -- every key check passed: such a row reaches the fact if a series rule matches it
+    is_known_area and is_known_sex and is_parsed_period as is_mappable
+from checked

@@ -13,7 +13,4 @@ inner join {{ ref('int_observation_series_matched') }} as m
     on m.source = h.source
    and m.source_ref = h.source_ref
    and m.dims_key = h.dims_key
-where h.is_known_area
-  and h.is_known_sex
-  and h.period_granularity is not null
-  and (h.month is null or h.month between 1 and 12)
+where h.is_mappable

@@ -26,7 +26,7 @@ select
     h.fetched_at,
     case
         when not h.is_known_sex then 'invalid_sex'
-        when h.period_granularity is null or (h.month is not null and h.month not between 1 and 12) then 'unparsed_period'
+        when not h.is_parsed_period then 'unparsed_period'
         when k.source_ref is null then 'no_catalog_indicator'
         when not h.is_known_area then 'unknown_area'
         else 'undeclared_dims'
@@ -38,8 +38,5 @@ where not exists (
     where s.source = h.source
       and s.source_ref = h.source_ref
       and s.dims_key = h.dims_key
-      and h.is_known_area
-      and h.is_known_sex
-      and h.period_granularity is not null
-      and (h.month is null or h.month between 1 and 12)
+      and h.is_mappable
 )
