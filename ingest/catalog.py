@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 KOLADA_ID = re.compile(r"^[A-Z]\d{5}$")
+LABEL_PREFIX = "label:"  # an SCB code given by its value text, resolved from the live metadata
 REQUIRED_COLUMNS = ("indicator_id", "goal_id", "subgoal_id", "source", "source_ref", "unit", "measure_type",
                     "by_sex", "kolada_is_divided_by_gender", "kolada_title")
 
@@ -71,7 +72,7 @@ class ScbTable:
     def source_refs(self) -> list[str]:
         """'<table>/<ContentsCode>' per code: the observation series this table lands. A code resolved by
         label at run time is '<table>/*' here (dbt maps it table-wide; the batch manifest names the code)."""
-        return [f"{self.table_name}/{'*' if c.startswith('label:') else c}" for c in self.contents_codes]
+        return [f"{self.table_name}/{'*' if c.startswith(LABEL_PREFIX) else c}" for c in self.contents_codes]
 
 
 @dataclass(frozen=True)

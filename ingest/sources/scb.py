@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from ingest.catalog import ScbTable
+from ingest.catalog import LABEL_PREFIX, ScbTable
 from ingest.http import ClientError, Fetched, HttpClient, HttpError, SchemaDrift
 from ingest.sources import jsonstat, rows_to_frame
 
@@ -132,9 +132,6 @@ class VarSel:
 
 
 _FUNC = re.compile(r"^(top|bottom|from|to|range)\((.*)\)$", re.IGNORECASE)
-
-
-LABEL_PREFIX = "label:"
 
 
 def _norm_text(text: str) -> str:

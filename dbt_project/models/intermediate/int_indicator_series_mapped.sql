@@ -8,7 +8,9 @@
 --               or numerator / denominator of a ratio (int_indicator_values_ratios). It overrides the catalog
 --               path for the same ref.
 with catalog as (
-    select indicator_id, source, ingest_source_refs
+    -- ';ref1;ref2;' so that one LIKE finds a whole ref
+    select indicator_id, source,
+           {{ dbt.concat(["';'", "replace(ingest_source_refs, ' ', '')", "';'"]) }} as refs_list
     from {{ ref('stg_catalog__indicators') }}
     where ingest_source_refs is not null
 ),
@@ -30,11 +32,9 @@ select
     cast('catalog' as {{ dbt.type_string() }}) as mapping_path
 from catalog as c
 inner join observed as o
-    on ({{ dbt.concat(["';'", "replace(c.ingest_source_refs, ' ', '')", "';'"]) }}
-        like {{ dbt.concat(["'%;'", "o.source_ref", "';%'"]) }}
+    on (c.refs_list like {{ dbt.concat(["'%;'", "o.source_ref", "';%'"]) }}
         -- a table-wide ref '<table>/*' (ContentsCode resolved from its label at ingest)
-        or {{ dbt.concat(["';'", "replace(c.ingest_source_refs, ' ', '')", "';'"]) }}
-        like {{ dbt.concat(["'%;'", dbt.split_part("o.source_ref", "'/'", 1), "'/*;%'"]) }})
+        or c.refs_list like {{ dbt.concat(["'%;'", dbt.split_part("o.source_ref", "'/'", 1), "'/*;%'"]) }})
    and (o.source = c.source or (o.source = 'file' and c.source in ('fk', 'bra', 'other')))
 where not exists (
     select 1 from series_map as m

@@ -41,6 +41,15 @@ gaps as (
        and p.category = l.category and p.role = 'gap_of' and p.sex in ('K', 'M')
     group by l.indicator_id, l.area_code, l.period, l.category
 ),
+gap_means as (
+    select
+        indicator_id, area_code, period,
+        case when count(gap) = {{ n }} then avg(gap) end as value,
+        count(*)   as n_categories,
+        count(gap) as n_categories_with_gap
+    from gaps
+    group by indicator_id, area_code, period
+),
 lineage as (
     select
         indicator_id, area_code, period,
@@ -72,17 +81,14 @@ select
     li.source_area_code,
     li.month_rollup,
     'largest_categories_gap' as mapping_path,
-    case when count(g.gap) = {{ n }} then avg(g.gap) end as value,
+    g.value,
     li.status,
     li.batch_id,
     li.n_batches,
     li.fetched_at,
     li.n_source_rows,
-    count(*)      as n_categories,
-    count(g.gap)  as n_categories_with_gap
-from gaps as g
+    g.n_categories,
+    g.n_categories_with_gap
+from gap_means as g
 inner join lineage as li
     on li.indicator_id = g.indicator_id and li.area_code = g.area_code and li.period = g.period
-group by
-    g.indicator_id, g.area_code, g.period, li.period_granularity, li.year, li.month, li.source_ref, li.source,
-    li.source_area_code, li.month_rollup, li.status, li.batch_id, li.n_batches, li.fetched_at, li.n_source_rows
