@@ -81,7 +81,7 @@ publish-postgres: $(INSTALLED) ## copy the published marts into PostgreSQL (need
 
 lock: ## re-resolve requirements.in into requirements.lock (needs PyPI)
 	@test -x $(BIN)/uv || ($(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q uv==$(UV_VERSION))
-	$(BIN)/uv pip compile -p 3.11 --exclude-newer 2026-11-26T00:00:00Z requirements.in -o requirements.lock
+	$(BIN)/uv pip compile -p 3.11 --exclude-newer 2026-11-30T00:00:00Z requirements.in -o requirements.lock
 
 clean: ## remove runtime state (data, warehouse, Airflow home); keeps .venv
 	rm -rf data warehouse $(AIRFLOW_HOME) dbt_project/target dbt_project/logs logs
