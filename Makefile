@@ -44,11 +44,11 @@ $(AIRFLOW_READY): $(INSTALLED)
 	@echo "==> initialising Airflow metadata DB in $(AIRFLOW_HOME) (SQLite)"
 	@mkdir -p $(AIRFLOW_HOME)
 	@$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -30 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
-	@$(BIN)/python -m ingest.airflow_setup
+	@$(BIN)/python -m jamstat.orchestration.airflow_pools
 	@touch $@
 
 run: $(AIRFLOW_READY) ## run the whole pipeline once as real Airflow DAG runs (JAMSTAT_MODE=auto|live|replay)
-	@$(BIN)/python -m ingest.runner
+	@$(BIN)/python -m tools.make_run
 
 test: $(AIRFLOW_READY) ## the whole test suite (CI also runs test-distributed)
 	@$(BIN)/python -m pytest --ignore=tests/distributed $(PYTEST_ARGS)
@@ -64,10 +64,10 @@ test-spark: $(INSTALLED) ## dbt build on Spark (dbt-spark session mode in its ow
 	@JAMSTAT_SPARK_TESTS=1 $(BIN)/python -m pytest -m spark tests/portability $(PYTEST_ARGS)
 
 up: $(AIRFLOW_READY) ## start the Airflow UI (airflow standalone) in the background
-	@$(BIN)/python -m ingest.standalone up
+	@$(BIN)/python -m tools.airflow_ui up
 
 down: ## stop exactly the processes `make up` started
-	@$(BIN)/python -m ingest.standalone down
+	@$(BIN)/python -m tools.airflow_ui down
 
 bench: $(AIRFLOW_READY) ## benchmarks; figures go to bench/results/latest.json
 	@$(BIN)/python -m bench
@@ -77,7 +77,7 @@ compose-check: $(INSTALLED) ## validate docker-compose.yml and the Dockerfile of
 	@$(BIN)/python -m pytest -q tests/serving/test_compose.py
 
 publish-postgres: $(INSTALLED) ## copy the published marts into PostgreSQL (needs JAMSTAT_POSTGRES_URL)
-	@$(BIN)/python -m ingest.serve_postgres publish
+	@$(BIN)/python -m jamstat.serve.postgres publish
 
 lock: ## re-resolve requirements.in into requirements.lock (needs PyPI)
 	@test -x $(BIN)/uv || ($(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install -q uv==$(UV_VERSION))

@@ -11,7 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from ingest.config import REPO_ROOT, Settings
+from jamstat.settings import REPO_ROOT, Settings
 
 RECORDINGS = REPO_ROOT / "ingest" / "replay" / "recordings"
 
@@ -32,7 +32,7 @@ def _timeit(fn, *, min_seconds: float = 1.0) -> tuple[float, int]:
 def make_run() -> dict:
     """Warm `make run` in replay mode: one run to warm up, then the timed one."""
     env = {**os.environ, "JAMSTAT_MODE": "replay"}
-    cmd = [sys.executable, "-m", "ingest.runner"]
+    cmd = [sys.executable, "-m", "tools.make_run"]
     subprocess.run(cmd, env=env, cwd=REPO_ROOT, check=True, capture_output=True)
     started = time.monotonic()
     subprocess.run(cmd, env=env, cwd=REPO_ROOT, check=True, capture_output=True)
@@ -84,7 +84,7 @@ def normalize_speed() -> dict:
     n_values = sum(len(d["value"]) for d in jsonstat) + sum(
         len(item["values"]) for d in kolada_docs for item in d["values"])
 
-    def ours():  # the path ingest/units.py uses
+    def ours():  # the path the ingest units use
         for d in jsonstat:
             scb.normalize_payload_arrow(d)
         for d in kolada_docs:
@@ -111,8 +111,8 @@ def normalize_speed() -> dict:
 
 def noop_refresh() -> dict:
     """The whole catalog, replay mode, a second time: every unit is unchanged or unrecorded, nothing is written."""
-    from ingest import tasks
     from ingest.replay.server import replay_server
+    from jamstat.orchestration import ingest_tasks as tasks
 
     with tempfile.TemporaryDirectory() as tmp:
         env = {"JAMSTAT_DATA_DIR": f"{tmp}/data", "JAMSTAT_WAREHOUSE_DIR": f"{tmp}/wh", "JAMSTAT_MODE": "replay"}
@@ -161,7 +161,11 @@ def _national(years: int, suffix: str) -> dict:
     import duckdb
 
     from bench import synthetic
-    from ingest import quality, warehouse
+    from jamstat.gates.freshness import run_freshness_gate
+    from jamstat.gates.great_expectations import run_gx_gate
+    from jamstat.gates.report import summarize
+    from jamstat.gates.soda import run_soda_gate
+    from jamstat.transform.dbt_runner import ensure_dbt_packages, run_dbt
 
     settings = Settings.from_env()
     work = settings.warehouse_dir / "bench"
@@ -170,8 +174,8 @@ def _national(years: int, suffix: str) -> dict:
     print(f"    SYNTHETIC raw.observations: {generated['rows']:,} rows "
           f"({generated['indicators']} ingestible indicators x 312 areas x {generated['years']} years x sexes)")
     target = work / "dbt_target"
-    warehouse.ensure_dbt_packages(settings)
-    dbt = warehouse.run_dbt(settings, "build", candidate=candidate, target_path=target, stream=lambda _l: None)
+    ensure_dbt_packages(settings)
+    dbt = run_dbt(settings, "build", candidate=candidate, target_path=target, stream=lambda _l: None)
     if not dbt.success:
         raise RuntimeError(dbt.summary())
     results = json.loads((target / "run_results.json").read_text())["results"]
@@ -189,11 +193,11 @@ def _national(years: int, suffix: str) -> dict:
     fct_rows = next(r for n, r, _ in per_model if n == "fct_indicator_value")
 
     t0 = time.perf_counter()
-    gates = [quality.run_freshness_gate(candidate), quality.run_gx_gate(candidate), quality.run_soda_gate(candidate)]
+    gates = [run_freshness_gate(candidate), run_gx_gate(candidate), run_soda_gate(candidate)]
     gates_s = time.perf_counter() - t0
     failed = [g.gate for g in gates if not g.success]
     if failed:
-        raise RuntimeError("gates failed on synthetic data:\n" + quality.summarize(gates))
+        raise RuntimeError("gates failed on synthetic data:\n" + summarize(gates))
 
     queries = {
         "one area's gaps over time": "SELECT indicator_id, year, value_women, value_men, gap_women_minus_men "

@@ -11,9 +11,9 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.config import REPO_ROOT, Settings
 from ingest.contract import OBSERVATION_COLUMNS
-from ingest.warehouse import BATCH_COLUMNS
+from jamstat.settings import REPO_ROOT, Settings
+from jamstat.transform.candidate import BATCH_COLUMNS
 
 BATCH_ID = "SYNTHETIC-national-benchmark"
 FIRST_YEAR, YEARS = 1996, 30

@@ -8,7 +8,7 @@ With nothing dropped, the run has nothing to do.
 
 Emits the `jamstat_raw_files` Asset, which triggers `transform_publish`.
 """
-# An Airflow DAG file: the wiring is shared by every source (ingest/dag_factory.py).
-from ingest.dag_factory import build_ingest_dag
+# An Airflow DAG file: the wiring is shared by every source (jamstat/orchestration/ingest_dag.py).
+from jamstat.orchestration.ingest_dag import build_ingest_dag
 
 ingest_files = build_ingest_dag("files", __doc__)

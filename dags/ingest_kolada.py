@@ -8,7 +8,7 @@ itself; the others go on. Unchanged content is a no-op. In replay mode a KPI wit
 
 Emits the `jamstat_raw_kolada` Asset, which triggers `transform_publish`.
 """
-# An Airflow DAG file: the wiring is shared by every source (ingest/dag_factory.py).
-from ingest.dag_factory import build_ingest_dag
+# An Airflow DAG file: the wiring is shared by every source (jamstat/orchestration/ingest_dag.py).
+from jamstat.orchestration.ingest_dag import build_ingest_dag
 
 ingest_kolada = build_ingest_dag("kolada", __doc__)

@@ -9,7 +9,7 @@ TAB5557 …) continues a series across SCB's table changes. In replay mode a tab
 
 Emits the `jamstat_raw_scb` Asset, which triggers `transform_publish`.
 """
-# An Airflow DAG file: the wiring is shared by every source (ingest/dag_factory.py).
-from ingest.dag_factory import build_ingest_dag
+# An Airflow DAG file: the wiring is shared by every source (jamstat/orchestration/ingest_dag.py).
+from jamstat.orchestration.ingest_dag import build_ingest_dag
 
 ingest_scb = build_ingest_dag("scb", __doc__)

@@ -19,7 +19,7 @@ Triggered by any raw-source Asset; `make run` runs it once after the ingest DAGs
 """
 from airflow.sdk import dag, get_current_context, task
 
-from ingest import dag_config as cfg
+from jamstat.orchestration import dag_settings as cfg
 
 
 def _run_id() -> str:
@@ -28,7 +28,8 @@ def _run_id() -> str:
 
 @dag(
     dag_id="transform_publish",
-    schedule=(cfg.RAW_ASSETS["kolada"] | cfg.RAW_ASSETS["scb"] | cfg.RAW_ASSETS["files"]),
+    description="Write-audit-publish: dbt build into a candidate, four gates, atomic publication",
+    schedule=cfg.any_raw_asset(),
     start_date=cfg.START_DATE,
     catchup=False,
     max_active_runs=1,
@@ -39,43 +40,43 @@ def _run_id() -> str:
 def transform_publish():
     @task(pool=cfg.POOL_DUCKDB_WRITER)
     def build_candidate() -> dict:
-        from ingest import tasks
+        from jamstat.orchestration import audit_publish_tasks as tasks
 
         return tasks.build_candidate(_run_id())
 
     @task
     def gate_freshness() -> dict:
-        from ingest import tasks
+        from jamstat.orchestration import audit_publish_tasks as tasks
 
         return tasks.gate("freshness", _run_id())
 
     @task
     def gate_great_expectations() -> dict:
-        from ingest import tasks
+        from jamstat.orchestration import audit_publish_tasks as tasks
 
         return tasks.gate("great_expectations", _run_id())
 
     @task
     def gate_soda() -> dict:
-        from ingest import tasks
+        from jamstat.orchestration import audit_publish_tasks as tasks
 
         return tasks.gate("soda", _run_id())
 
     @task(pool=cfg.POOL_DUCKDB_WRITER, trigger_rule="all_success", outlets=[cfg.PUBLISHED])
     def publish() -> dict:
-        from ingest import tasks
+        from jamstat.orchestration import audit_publish_tasks as tasks
 
         return tasks.publish(_run_id())
 
     @task(retries=2)
     def publish_postgres() -> dict:
-        from ingest import tasks
+        from jamstat.orchestration import audit_publish_tasks as tasks
 
         return tasks.publish_postgres()
 
     @task(trigger_rule="one_failed")
     def quarantine() -> dict:
-        from ingest import tasks
+        from jamstat.orchestration import audit_publish_tasks as tasks
 
         return tasks.quarantine(_run_id())
 

@@ -2,7 +2,7 @@
 # Entrypoint of the jamstat image (every Airflow service in docker-compose.yml).
 #   entrypoint.sh init                  one-shot set-up (the airflow-init service), see init() below
 #   entrypoint.sh <airflow sub-command> e.g. `api-server`, `scheduler`, `celery worker -q default`
-#   entrypoint.sh <any program> ...     e.g. `bash`, `python -m ingest.serve_postgres publish`
+#   entrypoint.sh <any program> ...     e.g. `bash`, `python -m jamstat.serve.postgres publish`
 # Secrets come only from the environment or from files the init service generated in $JAMSTAT_SECRETS_DIR.
 set -euo pipefail
 
@@ -57,7 +57,7 @@ print(f"==> Airflow user {user!r} (admin) password set from AIRFLOW_ADMIN_PASSWO
 PY
   echo "==> airflow db migrate"
   airflow db migrate
-  python -m ingest.airflow_setup
+  python -m jamstat.orchestration.airflow_pools
   mkdir -p "${JAMSTAT_DATA_DIR:-/opt/jamstat/data}" "${JAMSTAT_WAREHOUSE_DIR:-/opt/jamstat/warehouse}"
   echo "==> jamstat init done"
 }

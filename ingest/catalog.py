@@ -91,7 +91,7 @@ def _bool(value: str) -> bool | None:
 
 
 def default_catalog_path() -> Path:
-    from ingest.config import Settings
+    from jamstat.settings import Settings
 
     return Settings.from_env().catalog_path
 

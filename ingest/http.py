@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import logging
-import random
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,7 +27,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
-from ingest.config import USER_AGENT
+USER_AGENT = "jamstat/0.1 (+https://github.com/jamstat; gender-equality statistics warehouse)"
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,14 @@ class RetryPolicy:
     @property
     def timeout(self) -> tuple[float, float]:
         return (self.connect_timeout, self.read_timeout)
+
+    @classmethod
+    def from_env(cls) -> RetryPolicy:
+        """The defaults, with JAMSTAT_HTTP_ATTEMPTS, JAMSTAT_HTTP_BACKOFF and JAMSTAT_HTTP_READ_TIMEOUT applied."""
+        env = os.environ
+        return cls(attempts=int(env.get("JAMSTAT_HTTP_ATTEMPTS", cls.attempts)),
+                   backoff_factor=float(env.get("JAMSTAT_HTTP_BACKOFF", cls.backoff_factor)),
+                   read_timeout=float(env.get("JAMSTAT_HTTP_READ_TIMEOUT", cls.read_timeout)))
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -339,7 +347,3 @@ def _is_timeout(exc: Exception) -> bool:
 def _snippet(body: bytes, n: int = 200) -> str:
     text = body[:n].decode("utf-8", "replace").strip().replace("\n", " ")
     return text or "empty body"
-
-
-def jitter(seconds: float) -> float:  # used by callers that re-try a whole unit
-    return seconds + random.uniform(0, seconds / 2)

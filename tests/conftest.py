@@ -32,7 +32,7 @@ def _ensure_airflow_db() -> Path:
     if not (home / ".initialised").exists():
         home.mkdir(parents=True, exist_ok=True)
         subprocess.run([sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True)
-        subprocess.run([sys.executable, "-m", "ingest.airflow_setup"], check=True, capture_output=True)
+        subprocess.run([sys.executable, "-m", "jamstat.orchestration.airflow_pools"], check=True, capture_output=True)
         (home / ".initialised").touch()
     return db
 
@@ -69,7 +69,7 @@ def pipeline_env(tmp_path_factory, airflow_db_template) -> dict:
 def dbt_local_packages():
     """A fresh clone has no dbt_project/dbt_packages (git-ignored): install the local package once, before any
     test invokes dbt (autouse session fixtures run first)."""
-    from ingest.config import Settings
-    from ingest.warehouse import ensure_dbt_packages
+    from jamstat.settings import Settings
+    from jamstat.transform.dbt_runner import ensure_dbt_packages
 
     ensure_dbt_packages(Settings.from_env())

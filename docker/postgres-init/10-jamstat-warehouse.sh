@@ -3,8 +3,8 @@
 # Creates the BI publication database and its two roles from environment variables (never literals):
 #   loader    (JAMSTAT_LOADER_PASSWORD)     owns the warehouse database; the pipeline publishes as it
 #   bi_reader (JAMSTAT_BI_READER_PASSWORD)  CONNECT + USAGE on marts + SELECT on its tables, read-only, timeout
-# Later password changes: `python -m ingest.serve_postgres ensure-reader` (as a CREATEROLE role) or ALTER ROLE.
-# Same privileges as ingest.serve_postgres.ensure_reader_role; tests/serving/test_compose.py runs this script.
+# Later password changes: `python -m jamstat.serve.postgres ensure-reader` (as a CREATEROLE role) or ALTER ROLE.
+# Same privileges as jamstat.serve.postgres.ensure_reader_role; tests/serving/test_compose.py runs this script.
 set -euo pipefail
 
 : "${JAMSTAT_LOADER_PASSWORD:?set it in .env}"

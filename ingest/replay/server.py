@@ -180,7 +180,7 @@ def serve_forever(port: int = 8765, host: str = "127.0.0.1") -> None:
     print(f"jamstat replay server listening on {url} — export JAMSTAT_REPLAY_URL={url}", flush=True)
     stop = threading.Event()
 
-    def _stop(signum, frame):
+    def _stop(_signum, _frame):
         stop.set()
 
     signal.signal(signal.SIGTERM, _stop)

@@ -28,16 +28,11 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from ingest.catalog import find_indicator, load_catalog
-from ingest.http import Fetched
-from ingest.landing import Unit, safe_name
 
 DEFAULT_SEX_MAP = {
     "män": "M", "man": "M", "1": "M", "m": "M",
@@ -163,41 +158,3 @@ def normalize(df: pd.DataFrame, mapping: dict, source_ref: str, name: str) -> pd
         "period": df[cols["period"]].astype(str).str.strip().to_numpy(), "sex": sex.to_numpy(),
         "value": values, "status": status.to_numpy(), "dims": dims_col, "is_deleted": False,
     })
-
-
-def _as_fetched(path: Path, data: bytes, content_type: str) -> Fetched:
-    return Fetched(url=path.resolve().as_uri(), method="FILE", request_body=None, status=200, body=data,
-                   content_type=content_type, fetched_at=datetime.now(UTC))
-
-
-def ingest(mapping_path: Path, *, run_id: str, settings, mode: str = "file") -> dict[str, Any]:
-    if not mapping_path.exists():
-        raise FileDropError(f"file drop {mapping_path.name}: mapping not found at {mapping_path}")
-    mapping = load_mapping(mapping_path)
-    data_path = (mapping_path.parent / mapping["file"]).resolve()
-    if not data_path.exists():
-        raise FileDropError(f"file drop {mapping_path.name}: data file {data_path} not found")
-    source_ref = mapping.get("source_ref")
-    indicator_id = mapping.get("indicator_id")
-    if not source_ref:
-        if not indicator_id:
-            raise FileDropError(f"{mapping_path.name}: give indicator_id (catalog) or source_ref")
-        ind = find_indicator(load_catalog(settings.catalog_path), indicator_id)
-        source_ref = ind.source_ref or ind.indicator_id
-    dataset = safe_name(mapping.get("dataset") or mapping_path.stem)
-    unit = Unit.for_settings(settings, "file", f"file:{mapping_path.name}", mode, run_id)
-    data = data_path.read_bytes()
-    ext = data_path.suffix.lstrip(".").lower() or "bin"
-    ctype = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}.get(ext, "application/octet-stream")
-    unit.land(_as_fetched(data_path, data, ctype), dataset, ext=ext)
-    unit.land(_as_fetched(mapping_path, mapping_path.read_bytes(), "text/yaml"), dataset,
-              ext=mapping_path.suffix.lstrip(".") or "yaml")
-    try:
-        frame = normalize(read_table(data, mapping, data_path.name), mapping, source_ref, data_path.name)
-    except FileDropError as exc:
-        raise FileDropError(f"file drop {mapping_path.name}: {exc}") from exc
-    if indicator_id:
-        unit.note(f"indicator_id={indicator_id}")
-    res = unit.commit(frame, source_refs=[source_ref])
-    return {"unit": mapping_path.name, "source": "file", "source_ref": source_ref, "mode": mode,
-            "run_id": run_id, **res.summary()}

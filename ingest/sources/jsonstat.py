@@ -2,8 +2,7 @@
 
 json-stat2 stores a dense cube: `id` (dimension order), `size` (categories per dimension), `value` (row-major,
 last dimension fastest) and an optional `status` (list, {index: symbol} object or one string for all cells).
-`decode()` turns it into a `Cube`; `Cube.to_frame()` gives one row per cell with a column per dimension
-(category codes), `value` (float, NaN for null) and `status`. Category positions are computed with numpy
+`decode()` turns it into a `Cube` whose `column(dim)` gives each cell's category code, computed with numpy
 repeat/tile, never with per-cell Python loops.
 """
 from __future__ import annotations
@@ -42,13 +41,6 @@ class Cube:
 
     def column(self, dim: str) -> np.ndarray:
         return np.asarray(self.codes[dim], dtype=object)[self.positions(dim)]
-
-    def to_frame(self) -> pd.DataFrame:
-        data: dict[str, Any] = {dim: self.column(dim) for dim in self.ids}
-        data["value"] = self.values
-        frame = pd.DataFrame(data)
-        frame["status"] = pd.Series(self.status, dtype=object, index=frame.index)
-        return frame
 
 
 def _require(obj: dict, key: str, where: str, url: str = "") -> Any:

@@ -8,7 +8,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 
-from ingest import notify
+from jamstat.orchestration import failure_alerts as notify
 
 CONTEXT = {"task_instance": SimpleNamespace(dag_id="transform_publish", task_id="gate_soda", run_id="r1"),
            "run_id": "r1", "exception": RuntimeError("soda:fct_indicator_value:duplicate failed")}

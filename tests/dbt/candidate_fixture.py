@@ -20,7 +20,7 @@ import duckdb
 
 from ingest.contract import OBSERVATION_COLUMNS
 from ingest.sources import kolada, scb
-from ingest.warehouse import BATCH_COLUMNS
+from jamstat.transform.candidate import BATCH_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
 KOLADA_N21704 = REPO / "ingest/replay/recordings/kolada/v3_data_kpi_N21704_year_2023_trimmed.json"

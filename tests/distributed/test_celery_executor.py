@@ -1,6 +1,6 @@
 """The distributed executor, really run (issue "Serving and scale-out", item 6).
 
-One module-scoped cluster (ingest.distributed.CeleryCluster): Redis and PostgreSQL on loopback ports, then Airflow's
+One module-scoped cluster (tools.celery_cluster.CeleryCluster): Redis and PostgreSQL on loopback ports, then Airflow's
 api-server, scheduler, dag-processor and one Celery worker as separate processes with the CeleryExecutor. The
 pipeline is triggered through the REST API (ingest_kolada and ingest_scb, then transform_publish) in replay mode with
 an isolated AIRFLOW_HOME / JAMSTAT_DATA_DIR / JAMSTAT_WAREHOUSE_DIR. The tests then check the publication, that every
@@ -24,8 +24,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.distributed import PIPELINE, PIPELINE_INGEST, CeleryCluster, ClusterError, RedisMissing
-from ingest.pgserver import PostgresBinariesMissing
+from tools.celery_cluster import PIPELINE, PIPELINE_INGEST, CeleryCluster, ClusterError, RedisMissing
+from tools.local_postgres import PostgresBinariesMissing
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres, pytest.mark.redis, pytest.mark.timeout(1500)]
 

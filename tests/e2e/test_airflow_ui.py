@@ -3,8 +3,6 @@ processes `up` started (its recorded PIDs and process group), nothing else."""
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,31 +12,18 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import REPO, make_pipeline_env
+from tools.processes import alive, free_port
 
 pytestmark = pytest.mark.slow
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").exists() and " Z " not in Path(f"/proc/{pid}/stat").read_text()
-
-
 def test_up_lists_dags_and_down_stops_everything(tmp_path_factory, airflow_db_template):
     env = make_pipeline_env(tmp_path_factory, airflow_db_template)
-    env["JAMSTAT_AIRFLOW_PORT"] = str(port := _free_port())
+    env["JAMSTAT_AIRFLOW_PORT"] = str(port := free_port())
     home = Path(env["AIRFLOW_HOME"])
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])  # must survive `down`
     try:
-        up = subprocess.run([sys.executable, "-m", "ingest.standalone", "up"], env=env, cwd=REPO,
+        up = subprocess.run([sys.executable, "-m", "tools.airflow_ui", "up"], env=env, cwd=REPO,
                             capture_output=True, text=True, timeout=240)
         assert up.returncode == 0, up.stdout + up.stderr + (home / "standalone.log").read_text()[-3000:]
         assert f"http://127.0.0.1:{port}" in up.stdout and "admin /" in up.stdout
@@ -59,10 +44,10 @@ def test_up_lists_dags_and_down_stops_everything(tmp_path_factory, airflow_db_te
         started = json.loads((home / "standalone.pid").read_text())["pids"]
         assert len(started) > 3, "scheduler, api-server, dag-processor, triggerer run as separate processes"
     finally:
-        down = subprocess.run([sys.executable, "-m", "ingest.standalone", "down"], env=env, cwd=REPO,
+        down = subprocess.run([sys.executable, "-m", "tools.airflow_ui", "down"], env=env, cwd=REPO,
                               capture_output=True, text=True, timeout=120)
     assert down.returncode == 0 and "Stopped Airflow standalone" in down.stdout
-    assert not [p for p in started if _alive(p)], "every process make up started is gone"
+    assert not [p for p in started if alive(p)], "every process make up started is gone"
     assert not (home / "standalone.pid").exists()
     assert bystander.poll() is None, "down must not touch processes it did not start"
     bystander.kill()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def published_env(tmp_path_factory, airflow_db_template):
     env = make_pipeline_env(tmp_path_factory, airflow_db_template)
-    result = subprocess.run([sys.executable, "-m", "ingest.runner"], env=env, cwd=REPO, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "tools.make_run"], env=env, cwd=REPO, capture_output=True,
                             text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:]
     return env

@@ -35,7 +35,7 @@ def run(cmd, env, timeout=600):
 
 
 def test_make_run_publishes_real_values(env):
-    result = run([sys.executable, "-m", "ingest.runner"], env)
+    result = run([sys.executable, "-m", "tools.make_run"], env)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "SOURCE MODE: REPLAY" in result.stdout
     assert "published a new warehouse" in result.stdout

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.config import REPO_ROOT, Settings, base_urls
 from ingest.http import HttpClient, RateLimiter, RetryPolicy
+from ingest.modes import base_urls
 from ingest.replay.server import replay_server
+from jamstat.settings import REPO_ROOT, Settings
 
 FAST = RetryPolicy(attempts=3, backoff_factor=0.01, backoff_max=0.05, backoff_jitter=0.01,
                    retry_after_max=3.0, connect_timeout=1.0, read_timeout=2.0)

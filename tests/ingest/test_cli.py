@@ -9,9 +9,10 @@ import os
 import pytest
 from click.testing import CliRunner
 
-from ingest import units
-from ingest.cli import main
-from ingest.config import REPO_ROOT, base_urls
+from ingest import kolada_kpi
+from ingest.modes import base_urls
+from jamstat.cli import main
+from jamstat.settings import REPO_ROOT
 
 REC = REPO_ROOT / "ingest" / "replay" / "recordings"
 
@@ -71,7 +72,7 @@ def test_fetch_replay_prints_rows(env):
 
 def test_coverage_names_every_indicator(env):
     urls = base_urls("replay", os.environ["JAMSTAT_REPLAY_URL"])
-    units.ingest_kolada_kpi("N21704", mode="replay", base_urls=urls, run_id="r", settings=env, years=[2023])
+    kolada_kpi.ingest_kolada_kpi("N21704", mode="replay", base_urls=urls, run_id="r", settings=env, years=[2023])
     res = CliRunner().invoke(main, ["coverage", "--format", "json"])
     assert res.exit_code == 0, res.output
     rows = {r["indicator_id"]: r for r in json.loads(res.stdout)}

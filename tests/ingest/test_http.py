@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from ingest.config import USER_AGENT
 from ingest.http import (
+    USER_AGENT,
     ClientError,
     HttpClient,
     PayloadError,

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ingest.config import REPO_ROOT
 from ingest.http import SchemaDrift
 from ingest.sources import jsonstat
+from jamstat.settings import REPO_ROOT
 from tests.ingest.synthetic import jsonstat_cube
 
 REC = REPO_ROOT / "ingest" / "replay" / "recordings" / "scb"

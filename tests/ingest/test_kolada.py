@@ -7,11 +7,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ingest import units
-from ingest.config import REPO_ROOT
+from ingest import kolada_kpi
 from ingest.contract import OBSERVATION_COLUMNS
 from ingest.http import ReplayMiss, SchemaDrift
 from ingest.sources import kolada as kol
+from jamstat.settings import REPO_ROOT
 from tests.ingest.conftest import catalog_with
 from tests.ingest.synthetic import Reply, ScriptedServer
 
@@ -23,7 +23,7 @@ def _batch(settings, summary) -> pd.DataFrame:
 
 
 def test_n21704_2023_replayed_golden_values(settings, replay_urls, http):
-    s = units.ingest_kolada_kpi("N21704", mode="replay", base_urls=replay_urls, run_id="t1", settings=settings,
+    s = kolada_kpi.ingest_kolada_kpi("N21704", mode="replay", base_urls=replay_urls, run_id="t1", settings=settings,
                                 years=[2022, 2023], http=http)
     assert s["status"] == "loaded" and s["rows"] == 15
     assert s["years_fetched"] == [2023] and s["years_missing"] == [2022]
@@ -41,7 +41,7 @@ def test_n21704_2023_replayed_golden_values(settings, replay_urls, http):
 
 
 def test_n00945_derived_per_year_payloads(settings, replay_urls, http):
-    s = units.ingest_kolada_kpi("N00945", mode="replay", base_urls=replay_urls, run_id="t1", settings=settings,
+    s = kolada_kpi.ingest_kolada_kpi("N00945", mode="replay", base_urls=replay_urls, run_id="t1", settings=settings,
                                 years=list(range(2000, 2021)), http=http)
     assert s["status"] == "loaded" and s["rows"] == 63
     df = _batch(settings, s)
@@ -53,7 +53,7 @@ def test_n00945_derived_per_year_payloads(settings, replay_urls, http):
 
 
 def test_kpi_without_recordings_is_no_recorded_data(settings, replay_urls, http):
-    s = units.ingest_kolada_kpi("N05816", mode="replay", base_urls=replay_urls, run_id="t1", settings=settings,
+    s = kolada_kpi.ingest_kolada_kpi("N05816", mode="replay", base_urls=replay_urls, run_id="t1", settings=settings,
                                 years=[2022, 2023], http=http)
     assert s["status"] == "no_recorded_data" and s["batch_id"] is None and "N05816" in s["detail"]
     assert not (settings.batches_dir / "kolada").exists() or not list((settings.batches_dir / "kolada").glob("*.parquet"))
@@ -68,7 +68,7 @@ def test_title_mismatch_fails_that_kpi_and_others_go_on(settings, replay_urls, h
     results, errors = {}, {}
     for kpi in ("N21704", "N00945"):
         try:
-            results[kpi] = units.ingest_kolada_kpi(kpi, mode="replay", base_urls=replay_urls, run_id="t",
+            results[kpi] = kolada_kpi.ingest_kolada_kpi(kpi, mode="replay", base_urls=replay_urls, run_id="t",
                                                    settings=st, years=[2019, 2023], http=http)
         except kol.KpiTitleMismatch as exc:
             errors[kpi] = exc
@@ -202,9 +202,9 @@ def test_incremental_uses_high_water_mark(settings, http):
 
     with ScriptedServer(handler) as srv:
         urls = {"kolada": srv.url + "/v3"}
-        first = units.ingest_kolada_kpi("N00945", mode="live", base_urls=urls, run_id="r1", settings=settings,
+        first = kolada_kpi.ingest_kolada_kpi("N00945", mode="live", base_urls=urls, run_id="r1", settings=settings,
                                         years=[2020], http=http)
-        second = units.ingest_kolada_kpi("N00945", mode="live", base_urls=urls, run_id="r2", settings=settings,
+        second = kolada_kpi.ingest_kolada_kpi("N00945", mode="live", base_urls=urls, run_id="r2", settings=settings,
                                          years=[2020], http=http)
     data_reqs = [r for r in srv.requests if "/data/" in r.path]
     assert "from_date" not in data_reqs[0].query and "from_date" in data_reqs[1].query
@@ -222,6 +222,6 @@ def test_unexpected_sex_is_a_note(settings, http):
                                        "values": [{"gender": "K", "value": 1.0, "status": ""}]}]})
 
     with ScriptedServer(handler) as srv:
-        s = units.ingest_kolada_kpi("N00945", mode="live", base_urls={"kolada": srv.url + "/v3"}, run_id="r",
+        s = kolada_kpi.ingest_kolada_kpi("N00945", mode="live", base_urls={"kolada": srv.url + "/v3"}, run_id="r",
                                     settings=settings, years=[2020], http=http, incremental=False)
     assert s["status"] == "loaded" and any("['K']" in n for n in s["notes"])

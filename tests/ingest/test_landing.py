@@ -8,10 +8,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ingest import units
+from ingest import kolada_kpi, scb_spec
+from ingest.batches import Unit, compute_batch_id, read_manifests
 from ingest.contract import BATCH_MANIFEST_KEYS, OBSERVATION_COLUMNS
 from ingest.http import PayloadError
-from ingest.landing import Unit, compute_batch_id, land_raw, read_manifests
+from ingest.raw_store import land_raw
 from tests.ingest.synthetic import Reply, ScriptedServer
 
 N00945_TITLE = "Tillfälliga föräldrapenningdagar (VAB) som tas ut av män, andel av antal dagar (%)"
@@ -34,9 +35,9 @@ def test_batch_id_depends_on_unit_and_sorted_shas():
 
 def test_replay_refetch_is_a_noop(settings, replay_urls, http):
     kw = dict(mode="replay", base_urls=replay_urls, settings=settings, years=[2023], http=http)
-    first = units.ingest_kolada_kpi("N21704", run_id="r1", **kw)
+    first = kolada_kpi.ingest_kolada_kpi("N21704", run_id="r1", **kw)
     snapshot = {p: p.stat().st_mtime_ns for p in settings.data_dir.rglob("*") if p.is_file()}
-    second = units.ingest_kolada_kpi("N21704", run_id="r2", **kw)
+    second = kolada_kpi.ingest_kolada_kpi("N21704", run_id="r2", **kw)
     assert first["status"] == "loaded" and second["status"] == "unchanged"
     assert first["batch_id"] == second["batch_id"] and second["rows"] == 15
     assert {p: p.stat().st_mtime_ns for p in settings.data_dir.rglob("*") if p.is_file()} == snapshot
@@ -59,10 +60,10 @@ def test_failing_unit_leaves_no_batch_but_completed_units_stay(settings, http):
 
     with ScriptedServer(handler) as srv:
         urls = {"kolada": srv.url + "/v3"}
-        ok = units.ingest_kolada_kpi("N00945", mode="live", base_urls=urls, run_id="r", settings=settings,
+        ok = kolada_kpi.ingest_kolada_kpi("N00945", mode="live", base_urls=urls, run_id="r", settings=settings,
                                      years=[2020], http=http, incremental=False)
         with pytest.raises(PayloadError, match="not valid JSON"):
-            units.ingest_kolada_kpi("N00945", mode="live", base_urls=urls, run_id="r", settings=settings,
+            kolada_kpi.ingest_kolada_kpi("N00945", mode="live", base_urls=urls, run_id="r", settings=settings,
                                     years=[2020, 2021], http=http, incremental=False)
     parquets = list((settings.batches_dir / "kolada").glob("*.parquet"))
     manifests = list((settings.batches_dir / "kolada").glob("*.json"))
@@ -80,7 +81,7 @@ def test_commit_validates_contract(tmp_path):
 
 
 def test_manifest_has_contract_keys(settings, replay_urls, http):
-    s = units.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
+    s = scb_spec.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
                                run_id="r", settings=settings, http=http)
     m = json.loads((settings.batches_dir / "scb" / f"{s['batch_ids'][0]}.json").read_text())
     assert tuple(m) == BATCH_MANIFEST_KEYS

@@ -9,8 +9,8 @@ import sys
 
 import requests
 
-from ingest.config import REPO_ROOT
 from ingest.replay.server import MANIFEST, RECORDINGS
+from jamstat.settings import REPO_ROOT
 
 REC = RECORDINGS
 
@@ -87,7 +87,7 @@ def test_real_recordings_untouched():
 
 def test_standalone_replay_process_stops_on_sigterm():
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "ingest", "replay", "--port", "0"], cwd=REPO_ROOT, env=env,
+    proc = subprocess.Popen([sys.executable, "-m", "jamstat", "replay", "--port", "0"], cwd=REPO_ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         line = proc.stdout.readline()

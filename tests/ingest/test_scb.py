@@ -7,11 +7,11 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from ingest import units
+from ingest import scb_spec as scb_unit
 from ingest.catalog import ScbTable, find_indicator, load_catalog, scb_spec
-from ingest.config import REPO_ROOT
 from ingest.http import ClientError
 from ingest.sources import scb
+from jamstat.settings import REPO_ROOT
 from tests.ingest.conftest import catalog_with
 from tests.ingest.synthetic import Reply, ScriptedServer, jsonstat_cube
 
@@ -23,7 +23,7 @@ def _frame(settings, batch_id):
 
 
 def test_tab6471_replayed_golden_values_and_ckm_noise(settings, replay_urls, http):
-    s = units.ingest_scb_table("population_by_sex_age", mode="replay", base_urls=replay_urls, run_id="t",
+    s = scb_unit.ingest_scb_table("population_by_sex_age", mode="replay", base_urls=replay_urls, run_id="t",
                                settings=settings, http=http)
     assert s["status"] == "loaded" and s["rows"] == 2772
     by_table = {c["table"]: c for c in s["chunks"]}
@@ -47,7 +47,7 @@ def test_tab6471_replayed_golden_values_and_ckm_noise(settings, replay_urls, htt
 
 
 def test_he0110_v1_replayed_golden_values(settings, replay_urls, http):
-    s = units.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
+    s = scb_unit.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
                                run_id="t", settings=settings, http=http)
     assert s["status"] == "loaded" and s["rows"] == 9
     loaded = [c for c in s["chunks"] if c["status"] == "loaded"][0]
@@ -65,10 +65,10 @@ def test_he0110_v1_replayed_golden_values(settings, replay_urls, http):
 
 
 def test_second_run_is_a_noop(settings, replay_urls, http):
-    a = units.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
+    a = scb_unit.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
                                run_id="r1", settings=settings, http=http)
     files = {p: p.stat().st_mtime_ns for p in settings.data_dir.rglob("*") if p.is_file()}
-    b = units.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
+    b = scb_unit.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
                                run_id="r2", settings=settings, http=http)
     assert a["status"] == "loaded" and b["status"] == "unchanged" and a["batch_ids"] == b["batch_ids"]
     assert {p: p.stat().st_mtime_ns for p in settings.data_dir.rglob("*") if p.is_file()} == files
@@ -128,12 +128,12 @@ def test_unit_splits_and_fetches_every_chunk(settings, http, tmp_path):
         "scb_selection": json.dumps({"Region": ["*"], "Kon": ["1", "2"]})}])
     with ScriptedServer(handler) as srv:
         urls = {"scb_v2": srv.url + "/api/v2", "scb_v1": srv.url + "/v1"}
-        s = units.ingest_scb_table("synthetic_scb", mode="live", base_urls=urls, run_id="r", settings=st, http=http)
+        s = scb_unit.ingest_scb_table("synthetic_scb", mode="live", base_urls=urls, run_id="r", settings=st, http=http)
     posts = [r for r in srv.requests if r.method == "POST"]
     assert len(posts) == len(s["chunks"]) > 1  # maxDataCells=20 read from /config
     assert all(c["cells"] <= 20 for c in s["chunks"])
     assert s["rows"] == 96 and s["status"] == "loaded"
-    assert "synthetic_scb" in units.plan_scb(st)
+    assert "synthetic_scb" in scb_unit.plan_scb(st)
 
 
 def test_several_contents_codes_land_one_series_each(settings, http, tmp_path):
@@ -147,7 +147,7 @@ def test_several_contents_codes_land_one_series_each(settings, http, tmp_path):
     st = catalog_with(settings, tmp_path, [row])
     with ScriptedServer(handler) as srv:
         urls = {"scb_v2": srv.url + "/api/v2", "scb_v1": srv.url + "/v1"}
-        s = units.ingest_scb_table("synthetic_ratio", mode="live", base_urls=urls, run_id="r", settings=st,
+        s = scb_unit.ingest_scb_table("synthetic_ratio", mode="live", base_urls=urls, run_id="r", settings=st,
                                    http=http)
     posts = [r.json() for r in srv.requests if r.method == "POST"]
     assert {tuple(sel["valueCodes"]) for p in posts for sel in p["selection"]
@@ -160,7 +160,7 @@ def test_several_contents_codes_land_one_series_each(settings, http, tmp_path):
     (tmp_path / "missing").mkdir()
     st2 = catalog_with(settings, tmp_path / "missing", [{**row, "scb_contents_code": "X1;X9"}])
     with ScriptedServer(handler) as srv, pytest.raises(scb.SelectionError, match=r"synthetic_ratio.*X9"):
-        units.ingest_scb_table("synthetic_ratio", mode="live", base_urls={"scb_v2": srv.url + "/api/v2",
+        scb_unit.ingest_scb_table("synthetic_ratio", mode="live", base_urls={"scb_v2": srv.url + "/api/v2",
                                "scb_v1": srv.url + "/v1"}, run_id="r", settings=st2, http=http)
 
 
@@ -297,7 +297,7 @@ def test_label_spec_replays_the_real_recording_and_names_the_resolved_code(setti
             row["scb_contents_code"] = "label:Medianinkomst, tkr"
             row["scb_successors"] = ""
     st = catalog_with(settings, tmp_path, edit=as_label)
-    s = units.ingest_scb_table(ind.indicator_id, mode="replay", base_urls=replay_urls, run_id="r1", settings=st,
+    s = scb_unit.ingest_scb_table(ind.indicator_id, mode="replay", base_urls=replay_urls, run_id="r1", settings=st,
                                http=http)
     assert s["status"] == "loaded" and s["rows"] == 9
     manifest = json.loads((st.batches_dir / "scb" / f"{s['batch_ids'][0]}.json").read_text("utf-8"))

@@ -6,8 +6,9 @@ import json
 
 import duckdb
 
-from ingest import tasks, warehouse
-from ingest.config import Settings
+from jamstat.orchestration import ingest_tasks as tasks
+from jamstat.settings import Settings
+from jamstat.transform import candidate as warehouse
 
 
 def test_unchanged_refetch_records_a_newer_check(tmp_path, monkeypatch):

@@ -7,20 +7,20 @@ import json
 import pyarrow.parquet as pq
 import pytest
 
-from ingest import units
+from ingest import file_drop, kolada_kpi, modes, scb_spec
 from ingest.catalog import ingestibility, kolada_kpis, load_catalog
 from ingest.sources.files import FileDropError
 
 
 def test_plan_kolada_is_the_catalog(settings):
-    plan = units.plan_kolada(settings)
+    plan = kolada_kpi.plan_kolada(settings)
     cat = load_catalog(settings.catalog_path)
     assert plan == kolada_kpis(cat) and len(plan) == len({i.source_ref for i in cat if i.source == "kolada"})
     assert "N00945" in plan and "N21704" in plan
 
 
 def test_plan_scb_only_ingestible_rows(settings):
-    plan = units.plan_scb(settings)
+    plan = scb_spec.plan_scb(settings)
     cat = load_catalog(settings.catalog_path)
     assert {"population_by_sex_age", "median_earned_income_16plus_scb"} <= set(plan)
     assert set(plan) == {i.indicator_id for i in cat if i.source == "scb" and ingestibility(i)[0]}
@@ -31,20 +31,20 @@ def test_plan_scb_only_ingestible_rows(settings):
 
 
 def test_resolve_mode_explicit_and_auto_offline(settings, monkeypatch):
-    assert units.resolve_mode(settings) == "replay"
-    assert units.resolve_mode(dataclasses.replace(settings, mode="live")) == "live"
+    assert modes.resolve_mode(settings) == "replay"
+    assert modes.resolve_mode(dataclasses.replace(settings, mode="live")) == "live"
     import requests
 
     def boom(*a, **k):
         raise requests.ConnectionError("offline (test)")
 
     monkeypatch.setattr(requests, "get", boom)
-    assert units.resolve_mode(dataclasses.replace(settings, mode="auto"), timeout=0.1) == "replay"
+    assert modes.resolve_mode(dataclasses.replace(settings, mode="auto"), timeout=0.1) == "replay"
 
 
 def test_kolada_years_env(monkeypatch):
     monkeypatch.setenv("JAMSTAT_KOLADA_YEARS", "2019-2021,2023")
-    assert units.kolada_years() == [2019, 2020, 2021, 2023]
+    assert kolada_kpi.kolada_years() == [2019, 2020, 2021, 2023]
 
 
 SCB_CSV = ("\ufeff\"region\",\"kön\",\"2022\",\"2023\"\n"
@@ -54,14 +54,14 @@ SCB_CSV = ("\ufeff\"region\",\"kön\",\"2022\",\"2023\"\n"
 
 
 def test_file_drop_csv_wide(settings):
-    landing = units.landing_dir(settings)
+    landing = file_drop.landing_dir(settings)
     landing.mkdir(parents=True)
     (landing / "vab.csv").write_text(SCB_CSV, encoding="utf-8")
     (landing / "vab.yaml").write_text(
         "file: vab.csv\nindicator_id: vab_fk_open_data\ncolumns: {area: region, sex: kön}\nwide_periods: true\n",
         encoding="utf-8")
-    assert units.plan_file_drops(settings) == ["vab.yaml"]
-    s = units.ingest_file_drop("vab.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
+    assert file_drop.plan_file_drops(settings) == ["vab.yaml"]
+    s = file_drop.ingest_file_drop("vab.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
     assert s["status"] == "loaded" and s["rows"] == 6
     df = pq.read_table(settings.batches_dir / "file" / f"{s['batch_id']}.parquet").to_pandas()
     assert set(df.source) == {"file"} and df.source_ref.iloc[0].startswith("https://www.forsakringskassan.se/")
@@ -70,25 +70,25 @@ def test_file_drop_csv_wide(settings):
     sup = df[(df.sex == "M") & (df.period == "2023")]
     assert sup.value.isna().item() and sup.status.item() == ".."
     assert df[(df.area_code == "00")].sex.unique().tolist() == ["T"]
-    again = units.ingest_file_drop("vab.yaml", mode="replay", base_urls={}, run_id="r2", settings=settings)
+    again = file_drop.ingest_file_drop("vab.yaml", mode="replay", base_urls={}, run_id="r2", settings=settings)
     assert again["status"] == "unchanged"
     manifest = json.loads((settings.batches_dir / "file" / f"{s['batch_id']}.json").read_text())
     assert manifest["responses"][0]["method"] == "FILE" and "indicator_id=vab_fk_open_data" in manifest["notes"]
 
 
 def test_file_drop_bad_mapping_names_file(settings):
-    landing = units.landing_dir(settings)
+    landing = file_drop.landing_dir(settings)
     landing.mkdir(parents=True)
     (landing / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
     (landing / "x.json").write_text(json.dumps({"file": "x.csv", "source_ref": "S", "columns": {"area": "nope"}}))
     with pytest.raises(FileDropError, match=r"x\.json.*'nope' not in the file"):
-        units.ingest_file_drop("x.json", run_id="r", settings=settings)
+        file_drop.ingest_file_drop("x.json", run_id="r", settings=settings)
     assert not (settings.batches_dir / "file").exists()
 
 
 def test_tasks_wiring_runs_a_replay_unit(settings, monkeypatch):
     """ingest/tasks.py (the DAGs' entry) → units, with its own replay server on an ephemeral port."""
-    from ingest import tasks
+    from jamstat.orchestration import ingest_tasks as tasks
 
     monkeypatch.setenv("JAMSTAT_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("JAMSTAT_MODE", "replay")
@@ -107,7 +107,7 @@ def test_file_drop_xlsx(settings):
     row above the table) is ingested like the CSV: skip_rows, sheet, sex map, suppressed cells."""
     from openpyxl import Workbook
 
-    landing = units.landing_dir(settings)
+    landing = file_drop.landing_dir(settings)
     landing.mkdir(parents=True)
     wb = Workbook()
     ws = wb.active
@@ -122,7 +122,7 @@ def test_file_drop_xlsx(settings):
         "file: vab_fk.xlsx\nindicator_id: vab_fk_open_data\nsheet: Kommun\nskip_rows: 1\n"
         "columns: {period: År, area: Kommun, sex: Kön, value: Antal nettodagar}\n"
         "sex_map: {Kvinnor: K, Män: M, Samtliga: T}\n", encoding="utf-8")
-    s = units.ingest_file_drop("vab_fk.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
+    s = file_drop.ingest_file_drop("vab_fk.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
     assert s["status"] == "loaded" and s["rows"] == 3
     df = pq.read_table(settings.batches_dir / "file" / f"{s['batch_id']}.parquet").to_pandas()
     by_sex = dict(zip(df.sex, df.value, strict=True))

@@ -1,7 +1,7 @@
 """dbt portability: the same project builds on DuckDB, PostgreSQL and Spark (session mode) from the same raw rows.
 
 The reference is a DuckDB build on a candidate made from REAL recorded values (tests/dbt/candidate_fixture.py);
-the other targets get the candidate's raw tables copied in by ingest/portability.py and must produce the same marts.
+the other targets get the candidate's raw tables copied in by tools/engine_portability.py and must produce the same marts.
 
 Spark tests are slow (a JVM, ~2-3 min) and need their own venv (.venv-spark, made by spark_env.sh from
 requirements-spark.lock): they run only with JAMSTAT_SPARK_TESTS=1 (`make test-spark`), and are reported as

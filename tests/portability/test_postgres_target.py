@@ -7,8 +7,6 @@ import time
 
 import pytest
 
-from ingest import portability
-from ingest.pgserver import PostgresBinariesMissing, temporary_postgres
 from tests.portability.conftest import (
     DBT,
     N21704_STOCKHOLM_2023,
@@ -17,6 +15,8 @@ from tests.portability.conftest import (
     dbt_env,
     run_dbt,
 )
+from tools import engine_portability as portability
+from tools.local_postgres import PostgresBinariesMissing, temporary_postgres
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 
-from ingest import portability
 from tests.portability.conftest import (
     MARTS,
     N21704_STOCKHOLM_2023,
@@ -28,6 +27,7 @@ from tests.portability.conftest import (
     dbt_env,
     run_dbt,
 )
+from tools import engine_portability as portability
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
@@ -72,7 +72,7 @@ def spark_build(reference, tmp_path_factory):
     timings["export_s"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    load = subprocess.run([str(SPARK_VENV / "bin" / "python"), "-m", "ingest.portability", "spark",
+    load = subprocess.run([str(SPARK_VENV / "bin" / "python"), "-m", "tools.engine_portability", "spark",
                            "--parquet-dir", str(tmp / "raw_parquet")],
                           capture_output=True, text=True, timeout=600, env=env, cwd=tmp)
     timings["load_s"] = time.perf_counter() - t0

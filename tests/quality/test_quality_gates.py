@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest import quality
+from jamstat import settings
+from jamstat.gates import freshness, report, result
+from jamstat.gates import great_expectations as gx_gate
+from jamstat.gates import soda as soda_gate
 from tests.quality.quality_fixtures import FETCHED, NOW, build_candidate
 
 
@@ -21,27 +24,27 @@ def _sha(p: Path) -> str:
     return hashlib.sha256(Path(p).read_bytes()).hexdigest()
 
 
-def _failed(res: quality.GateResult) -> list[quality.Check]:
+def _failed(res: result.GateResult) -> list[result.Check]:
     return [c for c in res.checks if not c.success]
 
 
-def _assert_fails_on(res: quality.GateResult, *fragments: str) -> quality.Check:
+def _assert_fails_on(res: result.GateResult, *fragments: str) -> result.Check:
     """The gate failed, and a failed check's name contains every fragment; the summary names it too."""
-    assert res.success is False, quality.summarize([res])
+    assert res.success is False, report.summarize([res])
     hits = [c for c in _failed(res) if all(f in c.check for f in fragments)]
     assert hits, f"no failed check matching {fragments}; failed: {[c.check for c in _failed(res)]}"
-    assert hits[0].check in quality.summarize([res])
+    assert hits[0].check in report.summarize([res])
     json.dumps(res.to_dict())  # always JSON-serialisable
     return hits[0]
 
 
-def gx(p: Path, **kw) -> quality.GateResult:
-    return quality.run_gx_gate(p, **kw)
+def gx(p: Path, **kw) -> result.GateResult:
+    return gx_gate.run_gx_gate(p, **kw)
 
 
-def soda(p: Path, **kw) -> quality.GateResult:
+def soda(p: Path, **kw) -> result.GateResult:
     kw.setdefault("now", NOW)
-    return quality.run_soda_gate(p, **kw)
+    return soda_gate.run_soda_gate(p, **kw)
 
 
 # ---------------------------------------------------------------------------------------------- known good
@@ -49,14 +52,14 @@ def test_good_candidate_passes_every_gate_and_is_not_modified(good_candidate: Pa
     before = _sha(good_candidate)
     prev = tmp_path / "published.duckdb"
     shutil.copy(good_candidate, prev)
-    results = [quality.run_freshness_gate(good_candidate, now=NOW),
+    results = [freshness.run_freshness_gate(good_candidate, now=NOW),
                gx(good_candidate, previous_published_path=prev),
                soda(good_candidate)]
     for r in results:
-        assert r.success is True, quality.summarize([r])
+        assert r.success is True, report.summarize([r])
         assert r.error is None
         assert r.n_evaluated > 0
-        assert all(c.status in ("passed", "skipped") for c in r.checks), quality.summarize([r])
+        assert all(c.status in ("passed", "skipped") for c in r.checks), report.summarize([r])
     g, s = results[1], results[2]
     # GX and Soda really ran: many evaluated checks, including the ones the brief names
     assert g.n_evaluated >= 50 and s.n_evaluated >= 50
@@ -110,9 +113,9 @@ def test_ratio_percent_may_exceed_100_but_negative_sek_gap_is_fine(make_candidat
     p = make_candidate(_fact_insert("womens_pay_pct_municipal_employees", 101.5, "percent"),
                        _fact_insert("pay_gap_municipal_employees_sek", -1200.0, "SEK"))
     r = gx(p)
-    assert r.success, quality.summarize([r])
+    assert r.success, report.summarize([r])
     s = soda(p)
-    assert s.success, quality.summarize([s])
+    assert s.success, report.summarize([s])
     # ... but a non-gap SEK value of 0 is not
     r2 = gx(make_candidate(_fact_insert("median_income_65plus", 0.0, "SEK")))  # SYNTHETIC
     _assert_fails_on(r2, "fct_indicator_value", "SEK")
@@ -227,11 +230,11 @@ def test_distribution_shift_fails_gx(make_candidate, tmp_path: Path):
 def test_stale_source_warns_then_errors(make_candidate):
     p = make_candidate()
     # kolada: warn_after 3 days, error_after 10 days since the last successful check (expectations/freshness.yml)
-    warn = quality.run_freshness_gate(p, now=NOW + timedelta(days=3))
+    warn = freshness.run_freshness_gate(p, now=NOW + timedelta(days=3))
     assert warn.success is True
     assert {c.check: c.status for c in warn.checks}["freshness:kolada"] == "warned"
-    assert "WARN" in quality.summarize([warn]) and "past warn_after" in quality.summarize([warn])
-    err = quality.run_freshness_gate(p, now=NOW + timedelta(days=15))
+    assert "WARN" in report.summarize([warn]) and "past warn_after" in report.summarize([warn])
+    err = freshness.run_freshness_gate(p, now=NOW + timedelta(days=15))
     c = _assert_fails_on(err, "freshness:kolada")
     assert "past error_after" in c.message
 
@@ -246,17 +249,17 @@ def test_recent_check_of_unchanged_content_is_fresh(make_candidate):
         f"INSERT INTO raw.source_checks VALUES ('kolada', 'N21704', 'unchanged', '[]', 'replay', 'r', '{checked}'), "
         f"('scb', 'population_by_sex_age', 'unchanged', '[]', 'replay', 'r', '{checked}')",
         fetched=old)
-    r = quality.run_freshness_gate(p, now=NOW)
+    r = freshness.run_freshness_gate(p, now=NOW)
     assert r.success is True
     assert {c.check: c.status for c in r.checks}["freshness:kolada"] == "passed"
     # without the checks the same content is stale
-    _assert_fails_on(quality.run_freshness_gate(make_candidate(fetched=old), now=NOW), "freshness:kolada")
+    _assert_fails_on(freshness.run_freshness_gate(make_candidate(fetched=old), now=NOW), "freshness:kolada")
 
 
 def test_stale_data_fails_freshness_and_soda(make_candidate):
     stale = FETCHED - timedelta(days=500)  # SYNTHETIC: everything fetched 502 days before NOW
     p = make_candidate(fetched=stale)
-    _assert_fails_on(quality.run_freshness_gate(p, now=NOW), "freshness:scb")
+    _assert_fails_on(freshness.run_freshness_gate(p, now=NOW), "freshness:scb")
     c = _assert_fails_on(soda(p), "soda:fct_indicator_value:freshness")
     assert c.observed["freshness"]
 
@@ -270,7 +273,7 @@ def test_soda_freshness_warns_between_limits(make_candidate):
 
 def test_required_source_missing_fails_freshness(make_candidate):
     p = make_candidate("DELETE FROM raw.batches WHERE source = 'scb'")  # SYNTHETIC
-    c = _assert_fails_on(quality.run_freshness_gate(p, now=NOW), "freshness:scb")
+    c = _assert_fails_on(freshness.run_freshness_gate(p, now=NOW), "freshness:scb")
     assert "no batch" in c.message
 
 
@@ -279,17 +282,17 @@ def test_required_source_missing_fails_freshness(make_candidate):
 def test_unreadable_file_fails_with_error(tmp_path: Path, runner: str):
     bad = tmp_path / "candidate.duckdb"
     bad.write_text("this is not a DuckDB file")  # SYNTHETIC
-    r = {"freshness": lambda: quality.run_freshness_gate(bad, now=NOW), "gx": lambda: gx(bad),
+    r = {"freshness": lambda: freshness.run_freshness_gate(bad, now=NOW), "gx": lambda: gx(bad),
          "soda": lambda: soda(bad)}[runner]()
     assert r.success is False
     assert r.error and "not a valid DuckDB database file" in r.error
-    assert "error:" in quality.summarize([r])
+    assert "error:" in report.summarize([r])
 
 
 @pytest.mark.parametrize("runner", ["freshness", "gx", "soda"])
 def test_missing_file_fails_with_error(tmp_path: Path, runner: str):
     missing = tmp_path / "nope.duckdb"
-    r = {"freshness": lambda: quality.run_freshness_gate(missing, now=NOW), "gx": lambda: gx(missing),
+    r = {"freshness": lambda: freshness.run_freshness_gate(missing, now=NOW), "gx": lambda: gx(missing),
          "soda": lambda: soda(missing)}[runner]()
     assert r.success is False and "not found" in r.error
     assert not missing.exists(), "a gate created the candidate file"
@@ -310,13 +313,13 @@ def test_missing_table_fails_soda_with_error(make_candidate):
 
 
 def test_missing_raw_batches_fails_freshness_with_error(make_candidate):
-    r = quality.run_freshness_gate(make_candidate("DROP TABLE raw.batches"), now=NOW)  # SYNTHETIC
+    r = freshness.run_freshness_gate(make_candidate("DROP TABLE raw.batches"), now=NOW)  # SYNTHETIC
     assert r.success is False and "batches" in r.error
 
 
 def test_broken_suite_file_is_an_error_not_a_pass(good_candidate: Path, tmp_path: Path):
     gx_dir = tmp_path / "gx"
-    shutil.copytree(quality.EXPECTATIONS_DIR / "gx", gx_dir)
+    shutil.copytree(freshness.EXPECTATIONS_DIR / "gx", gx_dir)
     spec = json.loads((gx_dir / "dim_area.json").read_text())
     spec["meta"]["jamstat"]["query"] = "SELECT no_such_column FROM marts.dim_area"  # SYNTHETIC broken suite
     (gx_dir / "dim_area.json").write_text(json.dumps(spec))
@@ -340,20 +343,20 @@ def test_gate_with_nothing_evaluated_cannot_pass(good_candidate: Path):
 # ---------------------------------------------------------------------------------------------- summary/report
 def test_summary_and_report_name_the_failing_checks(make_candidate, tmp_path: Path):
     p = make_candidate(SYNTH_PERCENT_120, SYNTH_DUPLICATE)
-    results = [quality.run_freshness_gate(p, now=NOW), gx(p), soda(p)]
-    text = quality.summarize(results)
+    results = [freshness.run_freshness_gate(p, now=NOW), gx(p), soda(p)]
+    text = report.summarize(results)
     assert text.splitlines()[0] == "QUALITY GATES: FAILED (1/3 gates passed)"
     assert "[percent 0-100]" in text and "expect_compound_columns_to_be_unique" in text
     assert "e.g. " in text and "0180" in text
     assert len(text.splitlines()) <= 45
-    rep = quality.write_report(results, tmp_path / "r" / "quality_report.md")
+    rep = report.write_report(results, tmp_path / "r" / "quality_report.md")
     md = rep.read_text()
     assert "FAILED — not publishable" in md and "### Needs attention" in md and "example:" in md
     # works on the JSON dicts the DAG stores, and on a dbt gate dict without status fields
     dicts = [json.loads(r.to_json()) for r in results] + [
         {"gate": "dbt", "success": True, "checks": [], "error": None, "duration_s": 12.0}]
-    assert quality.summarize(dicts).startswith("QUALITY GATES: FAILED (2/4")
-    quality.write_report(dicts, tmp_path / "r2.md")
+    assert report.summarize(dicts).startswith("QUALITY GATES: FAILED (2/4")
+    report.write_report(dicts, tmp_path / "r2.md")
 
 
 # ---------------------------------------------------------------------------------------------- real dbt build
@@ -368,7 +371,7 @@ def test_gates_pass_on_a_real_dbt_built_candidate(tmp_path: Path):
     import duckdb
 
     fixture = pytest.importorskip("tests.dbt.candidate_fixture")
-    repo = quality.REPO_ROOT
+    repo = settings.REPO_ROOT
     cand = tmp_path / "candidate.duckdb"
     fixture.build_candidate(cand)
     env = {**os.environ, "JAMSTAT_CANDIDATE_PATH": str(cand), "DO_NOT_TRACK": "1"}
@@ -384,7 +387,7 @@ def test_gates_pass_on_a_real_dbt_built_candidate(tmp_path: Path):
     now = newest.replace(tzinfo=UTC) + timedelta(days=1)
     prev = tmp_path / "published.duckdb"
     shutil.copy(cand, prev)
-    results = [quality.run_freshness_gate(cand, now=now), gx(cand, previous_published_path=prev),
-               quality.run_soda_gate(cand, now=now)]
-    assert all(r.success for r in results), quality.summarize(results)
+    results = [freshness.run_freshness_gate(cand, now=now), gx(cand, previous_published_path=prev),
+               soda_gate.run_soda_gate(cand, now=now)]
+    assert all(r.success for r in results), report.summarize(results)
     assert results[1].n_evaluated > 50 and results[2].n_evaluated > 50

@@ -2,7 +2,7 @@
 on a real replay-mode warehouse, returns its documented columns, and returns the real recorded values where the
 replay data hold any. The same files run on PostgreSQL (the BI serving copy of the marts) with the same result.
 
-One pipeline run for the whole module (~60 s): `python -m ingest.runner` with JAMSTAT_MODE=replay in an isolated
+One pipeline run for the whole module (~60 s): `python -m tools.make_run` with JAMSTAT_MODE=replay in an isolated
 Airflow home / data dir / warehouse dir, exactly as tests/e2e does."""
 from __future__ import annotations
 
@@ -67,7 +67,7 @@ EXPECTED_COLUMNS = {
 def warehouse(tmp_path_factory, airflow_db_template) -> Path:
     """ONE real replay-mode pipeline run for the module; returns the published warehouse file."""
     env = make_pipeline_env(tmp_path_factory, airflow_db_template)
-    result = subprocess.run([sys.executable, "-m", "ingest.runner"], env=env, cwd=REPO,
+    result = subprocess.run([sys.executable, "-m", "tools.make_run"], env=env, cwd=REPO,
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "SOURCE MODE: REPLAY" in result.stdout
@@ -311,8 +311,8 @@ def test_07_latest_publication(warehouse):
 @pytest.fixture(scope="module")
 def pg_marts(warehouse):
     """A throwaway PostgreSQL holding the same marts, published by the project's own serve_postgres."""
-    from ingest.pgserver import PostgresBinariesMissing, temporary_postgres
-    from ingest.serve_postgres import publish_to_postgres
+    from jamstat.serve.postgres import publish_to_postgres
+    from tools.local_postgres import PostgresBinariesMissing, temporary_postgres
 
     try:
         with temporary_postgres() as server:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.pgserver import PostgresBinariesMissing, temporary_postgres
+from tools.local_postgres import PostgresBinariesMissing, temporary_postgres
 
 # Real values: Kolada N21704 (home care for people 80+), 2023, Stockholm (0180).
 N21704_STOCKHOLM_2023 = {"K": 25.688929, "M": 15.778849, "T": 21.88749}

@@ -179,8 +179,8 @@ def test_everything_the_services_refer_to_exists(resolved):
     init_dir = REPO / "docker" / "postgres-init"
     assert sorted(p.name for p in init_dir.iterdir()) == ["10-jamstat-warehouse.sh"]
     assert os.access(init_dir / "10-jamstat-warehouse.sh", os.X_OK)
-    assert "python -m ingest.airflow_setup" in (REPO / "docker" / "entrypoint.sh").read_text()
-    assert (REPO / "ingest" / "airflow_setup.py").is_file() and (REPO / "dags").is_dir()
+    assert "python -m jamstat.orchestration.airflow_pools" in (REPO / "docker" / "entrypoint.sh").read_text()
+    assert (REPO / "jamstat" / "orchestration" / "airflow_pools.py").is_file() and (REPO / "dags").is_dir()
 
 
 def test_healthcheck_and_entrypoint_commands_exist(resolved):
@@ -352,8 +352,8 @@ def test_airflow_init_against_postgres_metadata(pg_server, tmp_path):
 def test_postgres_init_script_creates_a_working_read_only_setup(pg_server, tmp_path, monkeypatch):
     """docker/postgres-init/10-jamstat-warehouse.sh as the postgres image runs it on first start; then the
     pipeline publishes as `loader` and BI reads as `bi_reader` without further set-up."""
-    from ingest.pgserver import find_pg_bin
-    from ingest.serve_postgres import publish_to_postgres
+    from jamstat.serve.postgres import publish_to_postgres
+    from tools.local_postgres import find_pg_bin
 
     from .conftest import N21704_STOCKHOLM_2023, build_published
 

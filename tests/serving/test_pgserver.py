@@ -4,8 +4,8 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from ingest import pgserver
-from ingest.pgserver import PostgresBinariesMissing, find_pg_bin, start_server, stop_server
+from tools import local_postgres as pgserver
+from tools.local_postgres import PostgresBinariesMissing, find_pg_bin, start_server, stop_server
 
 
 def test_missing_binaries_are_reported_loudly(monkeypatch, tmp_path):

@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from ingest import serve_postgres
-from ingest.serve_postgres import (
+from jamstat.serve import postgres as serve_postgres
+from jamstat.serve.postgres import (
     ServePostgresError,
     UnsupportedColumnType,
     ensure_reader_role,

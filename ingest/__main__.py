@@ -1,4 +1,0 @@
-"""`python -m ingest …` → the jamstat CLI (ingest/cli.py)."""
-from ingest.cli import main
-
-main(prog_name="python -m ingest")

@@ -1,0 +1,106 @@
+"""HTTP clients for PxWebApi 2.0 and v1, and fetching one query chunk (halved again when SCB says it is
+too large)."""
+from __future__ import annotations
+
+import logging
+from urllib.parse import quote
+
+from ingest.http import ClientError, Fetched, HttpClient, HttpError, SchemaDrift
+from ingest.sources.scb.metadata import (
+    V1_DEFAULTS,
+    CellLimitError,
+    TableMeta,
+    parse_v1_metadata,
+    parse_v2_metadata,
+)
+from ingest.sources.scb.selection import VarSel, cells, halve, v1_body, v2_body
+
+log = logging.getLogger(__name__)
+
+class ScbV2Client:
+    api = "v2"
+
+    def __init__(self, http: HttpClient, base_url: str, lang: str = "sv", on_response=None):
+        self.http, self.base, self.lang, self.on_response = http, base_url.rstrip("/"), lang, on_response
+
+    def _land(self, fetched: Fetched, dataset: str) -> Fetched:
+        if self.on_response:
+            self.on_response(fetched, dataset)
+        return fetched
+
+    def config(self) -> tuple[dict, Fetched]:
+        """The server's limits (maxDataCells, maxCallsPerTimeWindow, timeWindow), read at run time."""
+        f = self._land(self.http.get(f"{self.base}/config"), "config")
+        doc = f.json()
+        for key in ("maxDataCells", "maxCallsPerTimeWindow", "timeWindow"):
+            if key not in doc:
+                raise SchemaDrift(f"SCB v2 {f.url}: field {key!r} missing in /config", url=f.url)
+        return doc, f
+
+    def metadata(self, table: str) -> tuple[TableMeta, Fetched]:
+        f = self._land(self.http.get(f"{self.base}/tables/{quote(table)}/metadata", params={"lang": self.lang}),
+                       table)
+        return parse_v2_metadata(f.json(), table, f.url), f
+
+    def codelist_size(self, codelist: str) -> int | None:
+        try:
+            f = self.http.get(f"{self.base}/codelists/{quote(codelist)}", params={"lang": self.lang})
+        except HttpError as exc:
+            log.info("codelist %s not available (%s); using the variable size as upper bound", codelist, exc)
+            return None
+        self._land(f, "codelists")
+        values = f.json().get("values")
+        return len(values) if isinstance(values, list) else None
+
+    def data(self, table: str, sels: list[VarSel]) -> Fetched:
+        return self.http.post_json(f"{self.base}/tables/{quote(table)}/data", v2_body(sels),
+                                   params={"lang": self.lang, "outputFormat": "json-stat2"})
+
+    def limits(self, cfg: dict) -> tuple[int, float]:
+        return int(cfg["maxDataCells"]), float(cfg["timeWindow"]) / max(int(cfg["maxCallsPerTimeWindow"]), 1)
+
+
+class ScbV1Client:
+    api = "v1"
+
+    def __init__(self, http: HttpClient, base_url: str, on_response=None):
+        self.http, self.base, self.on_response = http, base_url.rstrip("/"), on_response
+
+    def url(self, table: str) -> str:
+        path = table.strip("/")
+        if not path.startswith("START/"):
+            path = "START/" + path
+        return f"{self.base}/{quote(path)}"
+
+    def metadata(self, table: str) -> tuple[TableMeta, Fetched]:
+        f = self.http.get(self.url(table))
+        if self.on_response:
+            self.on_response(f, table.split("/")[-1])
+        return parse_v1_metadata(f.json(), table, f.url), f
+
+    def data(self, table: str, sels: list[VarSel]) -> Fetched:
+        return self.http.post_json(self.url(table), v1_body(sels))
+
+    def limits(self, cfg: dict | None = None) -> tuple[int, float]:
+        cfg = cfg or V1_DEFAULTS
+        return int(cfg["maxValues"]), float(cfg["timeWindow"]) / max(int(cfg["maxCalls"]), 1)
+
+
+def fetch_chunk(client, table: str, sels: list[VarSel], order: list[str], depth: int = 0,
+                max_depth: int = 12) -> list[Fetched]:
+    """POST one chunk; on 403 (cell limit) split it in half and fetch both halves. 400 is raised at once."""
+    try:
+        return [client.data(table, sels)]
+    except ClientError as exc:
+        if exc.status != 403:
+            raise
+        halves = halve(sels, order) if depth < max_depth else None
+        if not halves:
+            raise CellLimitError(f"{table}: SCB answered 403 (too many cells) and the query cannot be split "
+                                 f"further ({cells(sels)} cells); narrow scb_selection", url=exc.url,
+                                 status=403) from exc
+        log.warning("%s: 403 for %d cells, splitting in two and retrying", table, cells(sels))
+        return [f for h in halves for f in fetch_chunk(client, table, h, order, depth + 1, max_depth)]
+
+
+# ------------------------------------------------------------------------------------------------ normalise

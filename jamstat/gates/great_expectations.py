@@ -1,0 +1,332 @@
+"""Great Expectations gate: the GX 1.x suites in expectations/gx/ on raw.observations, raw.batches and the
+marts, plus row-count bounds and distribution shift against the previous publication. GX has no DuckDB
+dialect, so every suite validates a pandas DataFrame pulled read-only from the candidate; joins (unit by
+dim_indicator, area in dim_area) happen in SQL first."""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jamstat.gates.candidate_reader import connect_read_only, table_columns, tables
+from jamstat.gates.result import ERROR, FAILED, MAX_EXAMPLES, PASSED, SKIPPED, Check, GateResult, jsonable
+from jamstat.settings import REPO_ROOT
+
+log = logging.getLogger(__name__)
+
+EXPECTATIONS_DIR = REPO_ROOT / "expectations"
+REFERENCE_MUNICIPALITIES_CSV = REPO_ROOT / "dbt_project" / "seeds" / "reference" / "kommuner_290_crosschecked.csv"
+NOT_COMPARED_TABLES = ("publications",)  # the publish audit table grows by itself; not a mart
+DEFAULT_MAX_ROW_DROP = 0.5        # a mart that lost more than half of its rows vs the last publication fails
+DEFAULT_SHIFT_TOLERANCE = 0.25    # |relative change| of an indicator's mean over common keys
+
+
+def _quiet_gx():
+    """Import GX without the INFO flood (stack.md §5) and without progress bars."""
+    for name in ("great_expectations", "great_expectations._docs_decorators",
+                 "great_expectations.expectations.registry"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+
+    return gx
+
+
+def load_gx_suites(gx_dir: str | os.PathLike | None = None) -> list[dict]:
+    d = Path(gx_dir) if gx_dir else EXPECTATIONS_DIR / "gx"
+    suites = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(d.glob("*.json"))]
+    if not suites:
+        raise FileNotFoundError(f"no GX suites (*.json) in {d}")
+    return suites
+
+
+def _reference_codes(csv_path: str | os.PathLike | None) -> dict[str, list[str]]:
+    import csv
+
+    p = Path(csv_path) if csv_path else REFERENCE_MUNICIPALITIES_CSV
+    with open(p, encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    muni = sorted({r["kommun_kod"].strip() for r in rows})
+    county = sorted({r["lan_kod"].strip() for r in rows})
+    if len(muni) < 200 or not county:
+        raise ValueError(f"reference list {p} looks wrong: {len(muni)} municipalities, {len(county)} counties")
+    return {"reference_municipality_codes": muni, "reference_county_codes": county}
+
+
+class _GxRunner:
+    """One ephemeral GX context per gate run; validates DataFrames."""
+
+    def __init__(self) -> None:
+        gx = _quiet_gx()
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.gx = gx
+        self.ctx = gx.get_context(mode="ephemeral")
+        try:
+            self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+        except Exception:  # noqa: BLE001 - cosmetic only
+            pass
+        self.ds = self.ctx.data_sources.add_pandas("jamstat_candidate")
+
+    def suite_from_json(self, spec: dict):
+        from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
+
+        suite = self.gx.ExpectationSuite(name=spec["name"])
+        for e in spec["expectations"]:
+            conf = ExpectationConfiguration(type=e["type"], kwargs=dict(e["kwargs"]), meta=e.get("meta") or {})
+            suite.add_expectation(conf.to_domain_obj())
+        return self.ctx.suites.add(suite)
+
+    def validate(self, name: str, spec: dict, df, params: dict | None, id_columns: list[str]):
+        suite = self.suite_from_json(spec)
+        asset = self.ds.add_dataframe_asset(name)
+        bd = asset.add_batch_definition_whole_dataframe(f"{name}_all")
+        vd = self.ctx.validation_definitions.add(self.gx.ValidationDefinition(name=f"{name}_vd", data=bd, suite=suite))
+        ids = [c for c in id_columns if c in df.columns]
+        rf = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+        if ids:
+            rf["unexpected_index_column_names"] = ids
+        return vd.run(batch_parameters={"dataframe": df}, expectation_parameters=params or {}, result_format=rf)
+
+
+def _gx_check_name(suite: str, conf: dict, meta: dict) -> str:
+    kw = conf.get("kwargs", {})
+    col = kw.get("column") or kw.get("column_list") or (
+        f"{kw['column_A']},{kw['column_B']}" if "column_A" in kw else None)
+    if isinstance(col, list):
+        col = ",".join(col)
+    name = f"gx:{suite}:{conf.get('type')}" + (f"({col})" if col else "")
+    if meta.get("range"):
+        name += f" [{meta['range']}]"
+    elif kw.get("row_condition"):
+        rc = kw["row_condition"]
+        rc = rc.get("pass_through_filter", rc) if isinstance(rc, dict) else rc
+        name += f" [where {rc}]"
+    return name
+
+
+def _gx_checks_from_result(suite: str, dataset: str | None, vres) -> list[Check]:
+    out = []
+    for er in vres.results:
+        conf = er.expectation_config.to_json_dict()
+        meta = conf.get("meta") or {}
+        kw = {k: v for k, v in (conf.get("kwargs") or {}).items() if k not in ("batch_id",)}
+        if isinstance(kw.get("row_condition"), dict):
+            kw["row_condition"] = kw["row_condition"].get("pass_through_filter", kw["row_condition"])
+        if isinstance(kw.get("value_set"), (list, tuple)) and len(kw["value_set"]) > 12:
+            vs = list(kw["value_set"])
+            kw["value_set"] = vs[:10] + [f"... {len(vs)} values"]
+        r = er.result or {}
+        exc = er.exception_info or {}
+        raised = exc.get("raised_exception") if isinstance(exc, dict) else False
+        name = _gx_check_name(suite, conf, meta)
+        if raised:
+            out.append(Check(name, False, ERROR, observed=None, expected=kw, dataset=dataset,
+                             message=f"expectation raised: {exc.get('exception_message')}"))
+            continue
+        failing = r.get("unexpected_count")
+        if "observed_value" in r:
+            observed = r["observed_value"]
+        elif failing is not None:
+            observed = {"unexpected_count": failing, "element_count": r.get("element_count"),
+                        "unexpected_values": (r.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]}
+        else:
+            observed = r or None
+        examples = r.get("partial_unexpected_index_list") or r.get("partial_unexpected_list") or []
+        status = PASSED if er.success else FAILED
+        msg = None if er.success else (meta.get("notes") or None)
+        out.append(Check(name, bool(er.success), status, observed=observed, expected=kw,
+                         failing_rows=int(failing) if failing is not None else None,
+                         examples=[jsonable(e) for e in examples[:MAX_EXAMPLES]], dataset=dataset, message=msg))
+    return out
+
+
+def _run_static_suite(gx_runner: _GxRunner, con, spec: dict, params: dict, res: GateResult) -> None:
+    import pandas as pd
+
+    j = spec.get("meta", {}).get("jamstat", {})
+    suite, table = spec["name"], j["table"]
+    schema, tname = table.split(".", 1)
+    required = j.get("required_columns") or []
+    cols = table_columns(con, schema, tname)
+    # schema: validated by GX on the column list, so drift is named as a check
+    sres = gx_runner.validate(
+        f"{suite}__schema",
+        {"name": f"{suite}__schema", "expectations": [
+            {"type": "expect_column_values_to_be_in_set", "kwargs": {"column": "column_name", "value_set": cols}},
+            {"type": "expect_column_distinct_values_to_contain_set",
+             "kwargs": {"column": "column_name", "value_set": required}}]},
+        pd.DataFrame({"column_name": pd.Series(cols, dtype="object")}), None, [])
+    contain = sres.results[1]
+    missing = sorted(set(required) - set(cols))
+    res.checks.append(Check(
+        f"gx:{suite}:schema(required columns)", bool(contain.success) and not missing,
+        PASSED if contain.success and not missing else FAILED,
+        observed={"columns": cols, "missing": missing} if cols else f"table {table} does not exist",
+        expected={"required_columns": required}, failing_rows=None, dataset=table,
+        message=None if not missing else (f"{table}: missing column(s) {missing}" if cols
+                                           else f"table {table} does not exist")))
+    if not cols:
+        res.add_error(f"suite {suite}: table {table} does not exist, data expectations not run")
+        return
+    if missing:
+        res.checks.append(Check(f"gx:{suite}:data expectations", False, ERROR,
+                                observed=f"not run: missing column(s) {missing}", dataset=table,
+                                message=f"suite {suite} not run because {table} lacks {missing}"))
+        return
+    df = con.execute(j["query"]).df()
+    vres = gx_runner.validate(suite, spec, df, params, j.get("id_columns") or [])
+    checks = _gx_checks_from_result(suite, table, vres)
+    if not checks:
+        res.add_error(f"suite {suite}: GX evaluated no expectations")
+    res.checks.extend(checks)
+
+
+def _previous_row_counts(con, alias: str, cand_tables: list[str], prev_tables: list[str], max_row_drop: float):
+    import pandas as pd
+
+    rows = []
+    for t in sorted(set(prev_tables) - set(NOT_COMPARED_TABLES)):
+        prev_n = con.execute(f'SELECT count(*) FROM "{alias}".marts."{t}"').fetchone()[0]
+        cand_n = con.execute(f'SELECT count(*) FROM marts."{t}"').fetchone()[0] if t in cand_tables else 0
+        rows.append({"mart": t, "candidate_rows": int(cand_n), "previous_rows": int(prev_n),
+                     "min_allowed_rows": int(math.ceil(prev_n * (1 - max_row_drop))),
+                     "in_candidate": t in cand_tables})
+    return pd.DataFrame(rows, columns=["mart", "candidate_rows", "previous_rows", "min_allowed_rows", "in_candidate"])
+
+
+def _distribution_shift(con, alias: str, min_common_rows: int, indicators: Iterable[str] | None):
+    df = con.execute(f"""
+        SELECT c.indicator_id, count(*) AS common_rows, avg(p.value) AS previous_mean, avg(c.value) AS candidate_mean
+        FROM marts.fct_indicator_value c
+        JOIN "{alias}".marts.fct_indicator_value p
+          ON p.indicator_id = c.indicator_id AND p.area_code = c.area_code AND p.period = c.period AND p.sex = c.sex
+        WHERE c.value IS NOT NULL AND p.value IS NOT NULL
+        GROUP BY c.indicator_id HAVING count(*) >= ? ORDER BY c.indicator_id""", [int(min_common_rows)]).df()
+    if indicators is not None:
+        df = df[df["indicator_id"].isin(list(indicators))]
+    denom = df["previous_mean"].abs().clip(lower=1e-9)
+    df["rel_change"] = (df["candidate_mean"] - df["previous_mean"]) / denom
+    return df.reset_index(drop=True)
+
+
+def run_gx_gate(candidate_path: str | os.PathLike, *, previous_published_path: str | os.PathLike | None = None,
+                gx_dir: str | os.PathLike | None = None, reference_csv: str | os.PathLike | None = None,
+                max_row_drop: float = DEFAULT_MAX_ROW_DROP, shift_tolerance: float = DEFAULT_SHIFT_TOLERANCE,
+                shift_indicators: Iterable[str] | None = None, min_common_rows: int = 1,
+                suites: Iterable[str] | None = None) -> GateResult:
+    """GX 1.x suites (expectations/gx/*.json) on DataFrames pulled read-only from the candidate.
+
+    previous_published_path: the last published warehouse (schema marts). None or missing file -> the
+    row-count and distribution-shift checks are SKIPPED and recorded as skipped.
+    max_row_drop: fraction of a mart's rows that may disappear vs the previous publication (default 0.5).
+    shift_tolerance: allowed |relative change| of an indicator's mean over common keys (default 0.25).
+    shift_indicators: limit the shift check to these indicator_ids (default: all in both).
+    suites: run only these suite names (default: all).
+    """
+    t0 = time.perf_counter()
+    res = GateResult("great_expectations", candidate_path=str(candidate_path),
+                     started_at=datetime.now(UTC).isoformat())
+    res.details.update(previous_published_path=str(previous_published_path) if previous_published_path else None,
+                       max_row_drop=max_row_drop, shift_tolerance=shift_tolerance)
+    con = None
+    try:
+        specs = load_gx_suites(gx_dir)
+        if suites is not None:
+            wanted = set(suites)
+            specs = [s for s in specs if s["name"] in wanted]
+        con = connect_read_only(candidate_path)
+        runner = _GxRunner()
+        import great_expectations as gx
+
+        res.details["gx_version"] = gx.__version__
+        params = _reference_codes(reference_csv)
+        cand_tables = tables(con, "marts")
+        for spec in specs:
+            j = spec.get("meta", {}).get("jamstat", {})
+            if "dynamic" in j:
+                continue
+            try:
+                _run_static_suite(runner, con, spec, params, res)
+            except Exception as exc:  # noqa: BLE001 - one broken suite fails the gate, the others still report
+                res.checks.append(Check(f"gx:{spec['name']}:suite", False, ERROR, dataset=j.get("table"),
+                                        message=f"{type(exc).__name__}: {exc}"))
+                res.add_error(f"suite {spec['name']} could not run: {type(exc).__name__}: {exc}")
+
+        dyn = {s["meta"]["jamstat"]["dynamic"]: s for s in specs if "dynamic" in s.get("meta", {}).get("jamstat", {})}
+        _compare_with_previous(res, runner, con, dyn, cand_tables,
+                               Path(previous_published_path) if previous_published_path else None,
+                               max_row_drop=max_row_drop, shift_tolerance=shift_tolerance,
+                               shift_indicators=shift_indicators, min_common_rows=min_common_rows)
+    except Exception as exc:  # noqa: BLE001 - a gate that cannot run fails
+        res.add_error(f"{type(exc).__name__}: {exc}")
+    finally:
+        if con is not None:
+            con.close()
+    return res.finalize(t0)
+
+
+def _compare_with_previous(res: GateResult, runner: _GxRunner, con, dyn: dict, cand_tables: list[str],
+                           prev: Path | None, *, max_row_drop: float, shift_tolerance: float,
+                           shift_indicators: Iterable[str] | None, min_common_rows: int) -> None:
+    """The dynamic suites: row counts and distribution shift against the previous publication (skipped, and
+    recorded as skipped, when there is none)."""
+    if prev is None or not prev.is_file():
+        why = ("no previous publication" if prev is None else f"no previous publication at {prev}")
+        for name in dyn:
+            res.checks.append(Check(f"gx:{name}", True, SKIPPED, dataset="marts (vs previous publication)",
+                                    message=f"skipped: {why}"))
+    else:
+        alias = "jamstat_previous_publication"
+        con.execute(f"ATTACH '{prev.as_posix()}' AS \"{alias}\" (READ_ONLY)")
+        prev_tables = tables(con, "marts", alias)
+        res.details["previous_marts"] = prev_tables
+        if "publication_row_counts" in dyn:
+            df = _previous_row_counts(con, alias, cand_tables, prev_tables, max_row_drop)
+            if df.empty:
+                res.checks.append(Check("gx:publication_row_counts", True, SKIPPED,
+                                        message="previous publication has no marts to compare"))
+            else:
+                spec = dyn["publication_row_counts"]
+                vres = runner.validate("publication_row_counts", spec, df, {},
+                                       spec["meta"]["jamstat"]["id_columns"])
+                checks = _gx_checks_from_result("publication_row_counts", "marts", vres)
+                for c in checks:
+                    c.expected = {"max_row_drop": max_row_drop, **(c.expected or {})}
+                    c.observed = {"marts": df.to_dict(orient="records"), **(c.observed if isinstance(c.observed, dict) else {})}
+                    if not c.success:
+                        bad = df[df["candidate_rows"] < df["min_allowed_rows"]]
+                        c.examples = jsonable(bad.to_dict(orient="records"))[:MAX_EXAMPLES]
+                        c.message = "mart(s) lost more than {:.0%} of their rows vs the previous publication: {}".format(
+                            max_row_drop, ", ".join(f"{r.mart} {r.previous_rows}->{r.candidate_rows}"
+                                                    for r in bad.itertuples()))
+                res.checks.extend(checks)
+        if "distribution_shift" in dyn:
+            if "fct_indicator_value" not in prev_tables or "fct_indicator_value" not in cand_tables:
+                res.checks.append(Check("gx:distribution_shift", True, SKIPPED,
+                                        message="fct_indicator_value missing in candidate or previous publication"))
+            else:
+                df = _distribution_shift(con, alias, min_common_rows, shift_indicators)
+                if df.empty:
+                    res.checks.append(Check("gx:distribution_shift", True, SKIPPED,
+                                            message="no indicator has values for common keys in both"))
+                else:
+                    spec = dyn["distribution_shift"]
+                    vres = runner.validate("distribution_shift", spec, df,
+                                           {"shift_tolerance": shift_tolerance,
+                                            "neg_shift_tolerance": -shift_tolerance},
+                                           spec["meta"]["jamstat"]["id_columns"])
+                    checks = _gx_checks_from_result("distribution_shift", "marts.fct_indicator_value", vres)
+                    for c in checks:
+                        c.observed = {"indicators_compared": int(len(df)),
+                                      "max_abs_rel_change": float(df["rel_change"].abs().max()),
+                                      **(c.observed if isinstance(c.observed, dict) else {})}
+                        if not c.success:
+                            c.message = (f"mean of value over common keys moved more than {shift_tolerance:.0%} "
+                                         "vs the previous publication")
+                    res.checks.extend(checks)

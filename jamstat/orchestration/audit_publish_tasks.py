@@ -1,0 +1,137 @@
+"""What each transform_publish task does (write-audit-publish). The DAG file wires these; each is also
+callable and tested without Airflow. Gate results are saved per run under warehouse/work/results/<run_id>/
+so publish can refuse a run whose gates did not all pass."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from jamstat.settings import Settings, safe_run_id
+
+log = logging.getLogger("jamstat.tasks")
+
+GATE_ORDER = ("dbt", "freshness", "great_expectations", "soda")
+
+
+class GateFailed(RuntimeError):
+    """A quality gate found bad data or could not run. The message is the one-screen summary."""
+
+
+def results_dir(settings: Settings, run_id: str) -> Path:
+    path = settings.warehouse_dir / "work" / "results" / safe_run_id(run_id)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def save_gate_result(settings: Settings, run_id: str, result: dict) -> dict:
+    (results_dir(settings, run_id) / f"{result['gate']}.json").write_text(
+        json.dumps(result, indent=2, default=str), encoding="utf-8")
+    return result
+
+
+def load_gate_results(settings: Settings, run_id: str) -> list[dict]:
+    folder = results_dir(settings, run_id)
+    found = {p.stem: json.loads(p.read_text(encoding="utf-8")) for p in folder.glob("*.json")}
+    return [found[g] for g in GATE_ORDER if g in found] + [v for k, v in found.items() if k not in GATE_ORDER]
+
+
+def build_candidate(run_id: str) -> dict:
+    """Fresh candidate from committed batches, then one `dbt build` (models + dbt tests) and dbt source
+    freshness: the dbt gate."""
+    from jamstat.gates.dbt_tests import dbt_gate_result
+    from jamstat.gates.report import summarize
+    from jamstat.transform.candidate import prepare_candidate
+    from jamstat.transform.dbt_runner import ensure_dbt_packages, run_dbt
+
+    settings = Settings.from_env()
+    loaded = prepare_candidate(settings)
+    if not loaded["batches"]:
+        raise GateFailed("no committed batches in data/batches: run the ingest DAGs first (make run does both)")
+    ensure_dbt_packages(settings)
+    build = run_dbt(settings, "build")
+    freshness = run_dbt(settings, "source freshness") if build.success else None
+    result = dbt_gate_result(build, freshness, candidate_path=str(settings.candidate_path))
+    result.details["loaded"] = loaded
+    save_gate_result(settings, run_id, result.to_dict())
+    log.info(build.summary())
+    if freshness is not None:
+        log.info(freshness.summary())
+    if not result.success:
+        raise GateFailed(summarize([result]))
+    return {"loaded": loaded, "dbt": build.counts, "elapsed_s": build.elapsed_s}
+
+
+def gate(name: str, run_id: str) -> dict:
+    """Run one audit gate against the candidate (read-only); its result is saved whatever happens."""
+    from jamstat.gates.report import summarize
+
+    settings = Settings.from_env()
+    checks_dir = settings.expectations_dir  # JAMSTAT_EXPECTATIONS_DIR, default expectations/
+    try:
+        result = _run_gate(name, settings, checks_dir).to_dict()
+    except Exception as exc:  # noqa: BLE001 - a gate that cannot run fails like one that finds bad data
+        result = {"gate": name, "success": False, "checks": [], "error": f"{type(exc).__name__}: {exc}"}
+    result["gate"] = name
+    save_gate_result(settings, run_id, result)
+    if not result.get("success"):
+        raise GateFailed(summarize([result]))
+    return result
+
+
+def _run_gate(name: str, settings: Settings, checks_dir: Path):
+    if name == "freshness":
+        from jamstat.gates.freshness import run_freshness_gate
+
+        return run_freshness_gate(settings.candidate_path, config_path=checks_dir / "freshness.yml")
+    if name == "great_expectations":
+        from jamstat.gates.great_expectations import run_gx_gate
+
+        previous = settings.published_path if settings.published_path.exists() else None
+        return run_gx_gate(settings.candidate_path, gx_dir=checks_dir / "gx", previous_published_path=previous)
+    if name == "soda":
+        from jamstat.gates.soda import run_soda_gate
+
+        return run_soda_gate(settings.candidate_path, contracts_dir=checks_dir / "soda")
+    raise KeyError(f"unknown gate {name!r}; known: {', '.join(GATE_ORDER[1:])}")
+
+
+def publish(run_id: str) -> dict:
+    """Swap the audited candidate in as the published warehouse and write the run's quality report."""
+    from jamstat.gates.report import write_report
+    from jamstat.publish.swap import publish as publish_candidate
+
+    settings = Settings.from_env()
+    results = load_gate_results(settings, run_id)
+    missing = [g for g in GATE_ORDER if g not in {r["gate"] for r in results}]
+    if missing:
+        raise GateFailed(f"refusing to publish: no result recorded for gate(s) {missing}")
+    summary = publish_candidate(settings, run_id=run_id, gate_results=results)
+    report_dir = settings.reports_dir / safe_run_id(run_id)
+    report_dir.mkdir(parents=True, exist_ok=True)
+    write_report(results, report_dir / "quality_report.md")
+    (report_dir / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    summary["report"] = str(report_dir / "quality_report.md")
+    log.info("PUBLISHED %s: %s", summary["published_path"], json.dumps(summary["row_counts"]))
+    return summary
+
+
+def publish_postgres() -> dict:
+    """Optional: copy the published marts into PostgreSQL for BI (a no-op unless JAMSTAT_POSTGRES_URL is set)."""
+    from jamstat.serve.postgres import publish_if_configured
+
+    return publish_if_configured(Settings.from_env())
+
+
+def quarantine(run_id: str) -> dict:
+    """After a failed gate: keep candidate + results under quarantine/<run_id>/ and print the summary."""
+    from jamstat.gates.report import summarize, write_report
+    from jamstat.publish.quarantine import quarantine as keep_candidate
+
+    settings = Settings.from_env()
+    results = load_gate_results(settings, run_id)
+    text = summarize(results) if results else "no gate results were recorded (the build failed early)"
+    target = keep_candidate(settings, run_id=run_id, results=results, report_md=text)
+    write_report(results, target / "quality_report.md")
+    log.error("NOT PUBLISHED — the last good warehouse stays.\n%s\nCandidate and results kept in %s", text, target)
+    return {"quarantine": str(target), "failed_gates": [r["gate"] for r in results if not r.get("success")]}

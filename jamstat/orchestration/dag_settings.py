@@ -1,0 +1,48 @@
+"""Constants the DAG files share: owner, start date, pools, Assets, default args. Per-source schedules and
+pools come from the source registry (ingest/registry.py).
+
+Imported at DAG-parse time, so it stays cheap: no I/O, no heavy imports."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from airflow.sdk import Asset
+
+from ingest.registry import SOURCES
+from jamstat.orchestration.failure_alerts import on_failure
+
+OWNER = "jamstat"
+START_DATE = datetime(2026, 1, 1, tzinfo=UTC)
+TAGS = ["jamstat"]
+
+POOL_DUCKDB_WRITER = "duckdb_writer"  # one slot: one writer per DuckDB file
+POOLS = {
+    **{s.pool: (s.pool_slots, s.pool_description) for s in SOURCES.values() if s.pool},
+    POOL_DUCKDB_WRITER: (1, "One writer per DuckDB file: dbt build into the candidate and publish"),
+}
+
+RAW_ASSETS = {
+    name: Asset(name=f"jamstat_raw_{name}", uri=f"jamstat://raw/{name}", group="jamstat") for name in SOURCES
+}
+
+
+def any_raw_asset():
+    """The schedule of transform_publish: an update of any source's raw Asset."""
+    condition = None
+    for asset in RAW_ASSETS.values():
+        condition = asset if condition is None else condition | asset
+    return condition
+
+
+PUBLISHED = Asset(name="jamstat_published", uri="jamstat://warehouse/published", group="jamstat")
+
+
+def default_args(retries: int) -> dict:
+    return {
+        "owner": OWNER,
+        "retries": retries,
+        "retry_delay": timedelta(seconds=30),
+        "retry_exponential_backoff": True,
+        "max_retry_delay": timedelta(minutes=10),
+        "on_failure_callback": on_failure,
+    }

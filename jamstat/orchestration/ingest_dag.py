@@ -1,0 +1,58 @@
+"""Builds the per-source ingest DAGs from the source registry. The DAG files (dags/ingest_*.py) differ only
+in their source and documentation, so the wiring lives here once. Imported at parse time: no I/O, no heavy
+imports."""
+from __future__ import annotations
+
+from airflow.sdk import dag, get_current_context, task
+from airflow.sdk.exceptions import AirflowSkipException
+
+from ingest.registry import source as registered_source
+from jamstat.orchestration import dag_settings as cfg
+
+
+def build_ingest_dag(source: str, doc_md: str):
+    """resolve_mode → plan → fetch (one mapped task per KPI / table spec / dropped file) → record (Asset)."""
+    src = registered_source(source)
+
+    @dag(
+        dag_id=f"ingest_{source}",
+        description=src.description,
+        schedule=src.schedule,
+        start_date=cfg.START_DATE,
+        catchup=False,
+        max_active_runs=1,
+        tags=[*cfg.TAGS, "ingest", source],
+        default_args=cfg.default_args(retries=2),
+        doc_md=doc_md,
+    )
+    def ingest():
+        @task
+        def resolve_mode() -> dict:
+            from jamstat.orchestration import ingest_tasks
+
+            return ingest_tasks.resolve_mode()
+
+        @task
+        def plan() -> list[str]:
+            from jamstat.orchestration import ingest_tasks
+
+            return ingest_tasks.plan(source)
+
+        @task(pool=src.pool or "default_pool", map_index_template="{{ task.op_kwargs['unit'] }}")
+        def fetch(unit: str, run: dict) -> dict:
+            from jamstat.orchestration import ingest_tasks
+
+            summary = ingest_tasks.ingest_unit(source, unit, run, get_current_context()["run_id"])
+            if summary.get("status") == "no_recorded_data":
+                raise AirflowSkipException(f"{unit}: no recorded payload in replay mode ({summary.get('detail', '')})")
+            return summary
+
+        @task(trigger_rule="none_failed", outlets=[cfg.RAW_ASSETS[source]])
+        def record(results: list) -> dict:
+            from jamstat.orchestration import ingest_tasks
+
+            return ingest_tasks.summarize_ingest(source, list(results))
+
+        record(fetch.partial(run=resolve_mode()).expand(unit=plan()))
+
+    return ingest()

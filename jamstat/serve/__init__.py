@@ -1,0 +1,1 @@
+"""Stage 5, serve: the published marts copied into PostgreSQL for BI tools, read by a least-privilege role."""

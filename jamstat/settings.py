@@ -1,0 +1,89 @@
+"""Runtime settings: one place, environment variables with the JAMSTAT_ prefix (every one is listed in
+`.env.example`). Nothing here does I/O at import; DAG files import this module freely."""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+MODES = ("live", "replay", "auto")
+
+
+def _env_path(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).expanduser().resolve() if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings. Build with `Settings.from_env()`; cheap, call it inside tasks."""
+
+    mode: str
+    data_dir: Path
+    warehouse_dir: Path
+    replay_url: str | None
+    catalog_path: Path
+    dbt_project_dir: Path
+    expectations_dir: Path
+    postgres_url: str | None
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        mode = os.environ.get("JAMSTAT_MODE", "auto").lower()
+        if mode not in MODES:
+            raise ValueError(f"JAMSTAT_MODE={mode!r} is not one of {MODES}; set it to live, replay or auto.")
+        return cls(
+            mode=mode,
+            data_dir=_env_path("JAMSTAT_DATA_DIR", REPO_ROOT / "data"),
+            warehouse_dir=_env_path("JAMSTAT_WAREHOUSE_DIR", REPO_ROOT / "warehouse"),
+            replay_url=os.environ.get("JAMSTAT_REPLAY_URL") or None,
+            catalog_path=_env_path("JAMSTAT_CATALOG", REPO_ROOT / "dbt_project" / "seeds" / "indicator_catalog.csv"),
+            dbt_project_dir=_env_path("JAMSTAT_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"),
+            expectations_dir=_env_path("JAMSTAT_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
+            postgres_url=os.environ.get("JAMSTAT_POSTGRES_URL") or None,
+        )
+
+    # --- the data layout (see README "Where things live") -------------------------------------
+    @property
+    def raw_dir(self) -> Path:
+        """Immutable, content-addressed raw payloads: raw/<source>/<dataset>/<fetched_date>/<sha256>.<ext>"""
+        return self.data_dir / "raw"
+
+    @property
+    def batches_dir(self) -> Path:
+        """Normalised batches: batches/<source>/<batch_id>.parquet + <batch_id>.json (ingest log row)."""
+        return self.data_dir / "batches"
+
+    @property
+    def state_dir(self) -> Path:
+        """High-water marks and other small ingest state."""
+        return self.data_dir / "state"
+
+    @property
+    def candidate_path(self) -> Path:
+        """The pipeline's private working DuckDB file. Readers never open it."""
+        return self.warehouse_dir / "work" / "candidate.duckdb"
+
+    @property
+    def published_path(self) -> Path:
+        return self.warehouse_dir / "jamstat.duckdb"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.warehouse_dir / "exports"
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.warehouse_dir / "quarantine"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.warehouse_dir / "reports"
+
+
+def safe_run_id(run_id: str) -> str:
+    """Airflow run ids hold ':' and '+'; keep them readable but filesystem-safe."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id).strip("_") or "run"

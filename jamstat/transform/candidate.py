@@ -1,0 +1,82 @@
+"""The candidate warehouse: a fresh private DuckDB file loaded with every committed batch (raw.observations,
+raw.batches, raw.source_checks), which one `dbt build` then turns into marts. Readers never open it; only an
+audited candidate is published (jamstat.publish)."""
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from ingest.contract import OBSERVATION_COLUMNS
+from jamstat.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BATCH_COLUMNS = {
+    "batch_id": "VARCHAR", "source": "VARCHAR", "unit": "VARCHAR", "source_refs": "VARCHAR",
+    "mode": "VARCHAR", "run_id": "VARCHAR", "fetched_at": "TIMESTAMP", "row_count": "BIGINT",
+    "responses": "VARCHAR", "notes": "VARCHAR",
+}
+
+
+CHECK_COLUMNS = {
+    "source": "VARCHAR", "unit": "VARCHAR", "status": "VARCHAR", "batch_ids": "VARCHAR", "mode": "VARCHAR",
+    "run_id": "VARCHAR", "checked_at": "TIMESTAMP",
+}
+
+
+def committed_batches(batches_dir: Path) -> list[tuple[Path, Path]]:
+    """(manifest, parquet) pairs of committed batches. The parquet file is renamed into place last, so a
+    manifest without its parquet is an interrupted unit and is ignored."""
+    pairs = []
+    for parquet in sorted(batches_dir.glob("*/*.parquet")):
+        manifest = parquet.with_suffix(".json")
+        if manifest.exists():
+            pairs.append((manifest, parquet))
+    return pairs
+
+
+def _manifest_row(manifest: Path) -> tuple:
+    m = json.loads(manifest.read_text(encoding="utf-8"))
+    return (
+        m["batch_id"], m["source"], m.get("unit"), json.dumps(m.get("source_refs", []), ensure_ascii=False),
+        m.get("mode"), m.get("run_id"), m["fetched_at"], int(m.get("row_count", 0)),
+        json.dumps(m.get("responses", []), ensure_ascii=False), json.dumps(m.get("notes", []), ensure_ascii=False),
+    )
+
+
+def prepare_candidate(settings: Settings, path: Path | None = None) -> dict:
+    """Create a fresh candidate DuckDB file with raw.observations and raw.batches from committed batches.
+
+    Returns counts per source. The file is rebuilt from scratch every run, so a run is idempotent."""
+    import duckdb
+
+    path = path or settings.candidate_path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in (path, path.with_name(path.name + ".wal")):
+        stale.unlink(missing_ok=True)
+    pairs = committed_batches(settings.batches_dir)
+    obs_ddl = ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items())
+    batch_ddl = ", ".join(f"{c} {t}" for c, t in BATCH_COLUMNS.items())
+    with duckdb.connect(str(path)) as con:
+        con.execute("CREATE SCHEMA raw")
+        con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")
+        con.execute(f"CREATE TABLE raw.batches ({batch_ddl})")
+        con.execute(f"CREATE TABLE raw.source_checks ({', '.join(f'{c} {t}' for c, t in CHECK_COLUMNS.items())})")
+        checks = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(settings.state_dir.glob("checks/*/*.json"))]
+        if checks:
+            con.executemany("INSERT INTO raw.source_checks VALUES (?, ?, ?, ?, ?, ?, ?)", [
+                (c["source"], c["unit"], c["status"], json.dumps(c.get("batch_ids", [])), c.get("mode"),
+                 c.get("run_id"), c["checked_at"]) for c in checks])
+        if pairs:
+            files = [str(p) for _, p in pairs]
+            cols = ", ".join(OBSERVATION_COLUMNS)
+            con.execute(f"INSERT INTO raw.observations SELECT {cols} FROM read_parquet(?, union_by_name => true)",
+                        [files])
+            con.executemany(f"INSERT INTO raw.batches VALUES ({', '.join('?' * len(BATCH_COLUMNS))})",
+                            [_manifest_row(m) for m, _ in pairs])
+        counts = dict(con.execute(
+            "SELECT source, count(*) FROM raw.observations GROUP BY source ORDER BY source").fetchall())
+        n_batches = con.execute("SELECT count(*) FROM raw.batches").fetchone()[0]
+    log.info("candidate %s: %d batches, observations per source %s", path, n_batches, counts)
+    return {"candidate": str(path), "batches": n_batches, "observations": counts}
