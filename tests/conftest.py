@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.support.pipeline import ReplayRun, make_pipeline_env, make_run
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -43,26 +44,18 @@ def airflow_db_template() -> Path:
     return _ensure_airflow_db()
 
 
-def make_pipeline_env(tmp_path_factory, airflow_db_template) -> dict:
-    """Environment for a real pipeline run in isolation: own Airflow home, data dir and warehouse dir."""
-    root = tmp_path_factory.mktemp("pipeline")
-    home = root / "airflow"
-    home.mkdir()
-    shutil.copy2(airflow_db_template, home / "airflow.db")
-    env = {
-        **os.environ,
-        "AIRFLOW_HOME": str(home),
-        "JAMSTAT_MODE": "replay",
-        "JAMSTAT_DATA_DIR": str(root / "data"),
-        "JAMSTAT_WAREHOUSE_DIR": str(root / "warehouse"),
-    }
-    env.pop("JAMSTAT_REPLAY_URL", None)
-    return env
-
-
 @pytest.fixture
-def pipeline_env(tmp_path_factory, airflow_db_template) -> dict:
-    return make_pipeline_env(tmp_path_factory, airflow_db_template)
+def pipeline_env(tmp_path, airflow_db_template) -> dict:
+    """Isolated directories for one real pipeline run (nothing run yet)."""
+    return make_pipeline_env(tmp_path / "pipeline", airflow_db_template)
+
+
+@pytest.fixture(scope="session")
+def replay_publication(tmp_path_factory, airflow_db_template) -> ReplayRun:
+    """ONE real `make run` in replay mode for the whole session. Tests only READ it: a test that runs DAGs or
+    changes files works on `copy_pipeline(replay_publication.env, tmp_path)`."""
+    env = make_pipeline_env(tmp_path_factory.mktemp("replay_publication"), airflow_db_template)
+    return ReplayRun(env, make_run(env).stdout)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,7 +1,7 @@
 """Copy the raw tables of a candidate DuckDB into another dbt target (PostgreSQL or Spark), so the same dbt
 project builds there: the portability check of "Serving and scale-out" item 4.
 
-On DuckDB the candidate file already holds raw.observations / raw.batches / raw.source_checks (ingest/warehouse.py).
+On DuckDB the candidate file already holds raw.observations / raw.batches / raw.source_checks (jamstat/transform/candidate.py).
 On another engine those tables have to be loaded first; this module does only that, nothing else:
 
     export_raw(candidate, out_dir)        DuckDB -> one Parquet file per raw table (+ schema.json)     [.venv]

@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.support.servers import server_missing
 from tools.celery_cluster import PIPELINE, PIPELINE_INGEST, CeleryCluster, ClusterError, RedisMissing
 from tools.local_postgres import PostgresBinariesMissing
 
@@ -36,15 +37,8 @@ RECEIVED = re.compile(r"Task execute_workload\[([0-9a-f-]{36})\] received")
 SUCCEEDED = re.compile(r"Task execute_workload\[([0-9a-f-]{36})\] succeeded")
 
 
-def _must_run() -> bool:
-    return bool(os.environ.get("CI") or os.environ.get("JAMSTAT_REQUIRE_POSTGRES"))
-
-
 def _missing(message: str):
-    message = f"\n\n!!! DISTRIBUTED (CELERY) TEST NOT RUN: {message}\n"
-    if _must_run():  # CI installs postgresql and redis-server (.ci/run); never skip silently there
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
+    server_missing("DISTRIBUTED (CELERY) TEST", message)
 
 
 def _port_open(port: int) -> bool:

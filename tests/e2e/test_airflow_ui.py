@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, make_pipeline_env
+from tests.conftest import REPO
 from tools.processes import alive, free_port
 
 pytestmark = pytest.mark.slow
 
 
-def test_up_lists_dags_and_down_stops_everything(tmp_path_factory, airflow_db_template):
-    env = make_pipeline_env(tmp_path_factory, airflow_db_template)
+def test_up_lists_dags_and_down_stops_everything(pipeline_env):
+    env = pipeline_env
     env["JAMSTAT_AIRFLOW_PORT"] = str(port := free_port())
     home = Path(env["AIRFLOW_HOME"])
     bystander = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])  # must survive `down`

@@ -6,27 +6,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import REPO, make_pipeline_env
+from tests.support.pipeline import copy_pipeline, dags_test
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def published_env(tmp_path_factory, airflow_db_template):
-    env = make_pipeline_env(tmp_path_factory, airflow_db_template)
-    result = subprocess.run([sys.executable, "-m", "tools.make_run"], env=env, cwd=REPO, capture_output=True,
-                            text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:]
-    return env
+@pytest.fixture
+def published_env(replay_publication):
+    return replay_publication.env
 
 
 def _sha(path: Path) -> str:
@@ -34,9 +27,7 @@ def _sha(path: Path) -> str:
 
 
 def _damaged_copy(env: dict, tmp_path: Path) -> dict:
-    data = tmp_path / "data"
-    shutil.copytree(env["JAMSTAT_DATA_DIR"], data)
-    return {**env, "JAMSTAT_DATA_DIR": str(data)}
+    return copy_pipeline(env, tmp_path)
 
 
 def _synthetic_row(data: Path, area: str) -> None:
@@ -94,8 +85,7 @@ def test_bad_candidate_blocks_publication(published_env, tmp_path, case):
     before = _sha(published)
     env = _damaged_copy(published_env, tmp_path)
     damage(env)
-    result = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"], env=env,
-                            cwd=REPO, capture_output=True, text=True, timeout=900)
+    result = dags_test(env, "transform_publish")
     assert result.returncode != 0, f"{case}: the run must fail"
     assert _sha(published) == before, f"{case}: published file must be byte-for-byte unchanged"
     quarantine = max((Path(env["JAMSTAT_WAREHOUSE_DIR"]) / "quarantine").glob("*/results.json"),

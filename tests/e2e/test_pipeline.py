@@ -1,47 +1,32 @@
 """End to end through Airflow: `make run`'s runner in replay mode (real HTTP to the local replay server, real
-DAG runs, real dbt build, real gates), then a known-bad candidate that must not be published."""
+DAG runs, real dbt build, real gates), then reruns, a known-bad candidate and a reader during publication.
+Every test stands alone: the session's replay publication is only read; tests that run DAGs work on a copy."""
 from __future__ import annotations
 
 import hashlib
 import json
-import subprocess
-import sys
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import REPO, make_pipeline_env
+from tests.support.pipeline import copy_pipeline, dags_test, published_path
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def env(tmp_path_factory, airflow_db_template):
-    return make_pipeline_env(tmp_path_factory, airflow_db_template)
-
-
-def published(env) -> Path:
-    return Path(env["JAMSTAT_WAREHOUSE_DIR"]) / "jamstat.duckdb"
 
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def run(cmd, env, timeout=600):
-    return subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
+def test_make_run_publishes_real_values(replay_publication):
+    out = replay_publication.stdout
+    assert "SOURCE MODE: REPLAY" in out
+    assert "published a new warehouse" in out
+    assert "marts.fct_indicator_value" in out  # rows per mart are printed
 
-
-def test_make_run_publishes_real_values(env):
-    result = run([sys.executable, "-m", "tools.make_run"], env)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "SOURCE MODE: REPLAY" in result.stdout
-    assert "published a new warehouse" in result.stdout
-    assert "marts.fct_indicator_value" in result.stdout  # rows per mart are printed
-
-    with duckdb.connect(str(published(env)), read_only=True) as con:
+    with duckdb.connect(str(published_path(replay_publication.env)), read_only=True) as con:
         values = dict(con.execute("""
             select f.sex, f.value from marts.fct_indicator_value f
             join marts.dim_indicator i using (indicator_id)
@@ -54,9 +39,9 @@ def test_make_run_publishes_real_values(env):
         assert schemas == {"marts"}
 
 
-def test_fact_rows_trace_back_to_raw_payloads(env):
-    data = Path(env["JAMSTAT_DATA_DIR"])
-    with duckdb.connect(str(published(env)), read_only=True) as con:
+def test_fact_rows_trace_back_to_raw_payloads(replay_publication):
+    data = Path(replay_publication.env["JAMSTAT_DATA_DIR"])
+    with duckdb.connect(str(published_path(replay_publication.env)), read_only=True) as con:
         batch_ids = {r[0] for r in con.execute("select distinct batch_id from marts.fct_indicator_value").fetchall()}
     assert batch_ids and None not in batch_ids
     for batch_id in batch_ids:
@@ -72,13 +57,14 @@ def test_fact_rows_trace_back_to_raw_payloads(env):
             assert response["url"].startswith("http://127.0.0.1:")
 
 
-def test_rerun_of_an_interval_is_a_no_op(env):
+def test_rerun_of_an_interval_is_a_no_op(replay_publication, tmp_path):
     """Re-running ingest for the same logical date (a rerun or backfill of that interval) lands nothing new:
     batches are content-addressed, so the batch set and every file's bytes stay the same."""
+    env = copy_pipeline(replay_publication.env, tmp_path)
     batches = Path(env["JAMSTAT_DATA_DIR"]) / "batches"
     before = {p.relative_to(batches): sha256(p) for p in batches.rglob("*") if p.is_file()}
     for _ in range(2):
-        result = run([sys.executable, "-m", "airflow", "dags", "test", "ingest_scb", "2026-11-02"], env)
+        result = dags_test(env, "ingest_scb", "2026-11-02")
         assert result.returncode == 0, result.stdout[-3000:]
     after = {p.relative_to(batches): sha256(p) for p in batches.rglob("*") if p.is_file()}
     assert after == before
@@ -87,48 +73,52 @@ def test_rerun_of_an_interval_is_a_no_op(env):
     assert checks["status"] == "unchanged", "the rerun confirmed the source without landing anything"
 
 
-def _write_synthetic_batch(env, value: float) -> Path:
+def _write_synthetic_batch(env, value: float) -> None:
     """SYNTHETIC fault-test batch: one Kolada row for N21704 with an impossible percent. Never real data."""
     folder = Path(env["JAMSTAT_DATA_DIR"]) / "batches" / "kolada"
     batch_id = "synthetic-fault-percent-over-100"
-    now = datetime.utcnow().isoformat()
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat()
     (folder / f"{batch_id}.json").write_text(json.dumps({
         "batch_id": batch_id, "source": "kolada", "unit": "SYNTHETIC fault test", "source_refs": ["N21704"],
         "mode": "replay", "run_id": "synthetic", "fetched_at": now, "row_count": 1, "responses": [],
         "notes": ["SYNTHETIC: constructed by tests/e2e/test_pipeline.py to prove the gates block publication"]}))
-    parquet = folder / f"{batch_id}.parquet"
     with duckdb.connect() as con:
         con.execute(f"""copy (select 'kolada' as source, 'N21704' as source_ref, '0180' as area_code,
             '2023' as period, 'K' as sex, {value}::double as value, null::varchar as status, '{{}}' as dims,
             false as is_deleted, '{batch_id}' as batch_id, '{now}'::timestamp as fetched_at)
-            to '{parquet}' (format parquet)""")
-    return parquet
+            to '{folder / (batch_id + ".parquet")}' (format parquet)""")
 
 
-def test_bad_candidate_is_not_published(env):
-    before = sha256(published(env))
-    bad = _write_synthetic_batch(env, 120.0)
-    result = run([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"], env)
+def test_bad_candidate_is_not_published(replay_publication, tmp_path):
+    env = copy_pipeline(replay_publication.env, tmp_path)
+    before = sha256(published_path(env))
+    _write_synthetic_batch(env, 120.0)
+    result = dags_test(env, "transform_publish")
     assert result.returncode != 0, "a percent of 120 must fail the run"
-    assert sha256(published(env)) == before, "published file must be byte-for-byte unchanged"
+    assert sha256(published_path(env)) == before, "published file must be byte-for-byte unchanged"
     quarantined = list((Path(env["JAMSTAT_WAREHOUSE_DIR"]) / "quarantine").glob("*/candidate.duckdb"))
     assert len(quarantined) == 1
     report = (quarantined[0].parent / "quality_report.md").read_text()
-    assert "FAIL" in report.upper()
-    bad.unlink()
-    bad.with_suffix(".json").unlink()
+    assert "Verdict: **FAILED — not publishable**" in report
+    # the report names the checks that caught the impossible percent, with the one failing row
+    assert "- **FAIL** `gx:fct_indicator_value:expect_column_values_to_be_between(value) [percent 0-100]` — 1 row(s)" \
+        in report
+    assert "- **FAIL** `soda:fct_indicator_value:invalid(value) percent value within 0-100` — 1 row(s)" in report
 
 
-def test_good_run_after_failure_publishes_while_a_reader_holds_the_old_file(env):
-    reader = duckdb.connect(str(published(env)), read_only=True)
-    old_runs = reader.execute("select count(*) from marts.publications").fetchone()[0]
-    old_rows = reader.execute("select count(*) from marts.fct_indicator_value").fetchone()[0]
-    result = run([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"], env)
-    assert result.returncode == 0, result.stdout[-3000:]
-    # The reader still sees its consistent snapshot (old inode) ...
-    assert reader.execute("select count(*) from marts.publications").fetchone()[0] == old_runs
-    assert reader.execute("select count(*) from marts.fct_indicator_value").fetchone()[0] == old_rows
-    reader.close()
+def test_good_run_publishes_while_a_reader_holds_the_old_file(replay_publication, tmp_path):
+    env = copy_pipeline(replay_publication.env, tmp_path)
+    reader = duckdb.connect(str(published_path(env)), read_only=True)
+    try:
+        old_runs = reader.execute("select count(*) from marts.publications").fetchone()[0]
+        old_rows = reader.execute("select count(*) from marts.fct_indicator_value").fetchone()[0]
+        result = dags_test(env, "transform_publish")
+        assert result.returncode == 0, result.stdout[-3000:]
+        # The reader still sees its consistent snapshot (old inode) ...
+        assert reader.execute("select count(*) from marts.publications").fetchone()[0] == old_runs
+        assert reader.execute("select count(*) from marts.fct_indicator_value").fetchone()[0] == old_rows
+    finally:
+        reader.close()
     # ... and a new reader sees the new publication.
-    with duckdb.connect(str(published(env)), read_only=True) as con:
+    with duckdb.connect(str(published_path(env)), read_only=True) as con:
         assert con.execute("select count(*) from marts.publications").fetchone()[0] == old_runs + 1

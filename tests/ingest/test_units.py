@@ -87,7 +87,7 @@ def test_file_drop_bad_mapping_names_file(settings):
 
 
 def test_tasks_wiring_runs_a_replay_unit(settings, monkeypatch):
-    """ingest/tasks.py (the DAGs' entry) → units, with its own replay server on an ephemeral port."""
+    """jamstat/orchestration/ingest_tasks.py (the DAGs' entry) → the ingest units, with its own replay server on an ephemeral port."""
     from jamstat.orchestration import ingest_tasks as tasks
 
     monkeypatch.setenv("JAMSTAT_DATA_DIR", str(settings.data_dir))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 
 import pytest
@@ -15,6 +14,7 @@ from tests.portability.conftest import (
     dbt_env,
     run_dbt,
 )
+from tests.support.servers import server_missing
 from tools import engine_portability as portability
 from tools.local_postgres import PostgresBinariesMissing, temporary_postgres
 
@@ -28,10 +28,7 @@ def pg_build(reference, tmp_path_factory):
         try:
             server = stack.enter_context(temporary_postgres())
         except PostgresBinariesMissing as exc:
-            message = f"\n\n!!! POSTGRES PORTABILITY TEST NOT RUN: {exc}\n"
-            if os.environ.get("CI") or os.environ.get("JAMSTAT_REQUIRE_POSTGRES"):
-                pytest.fail(message, pytrace=False)   # CI installs the binaries (.ci/run): never skip there
-            pytest.skip(message)
+            server_missing("POSTGRES PORTABILITY TEST", exc)
         url = server.create_database("warehouse")
         t0 = time.perf_counter()
         loaded = portability.load_postgres(reference["candidate"], url)

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import yaml
 
 os.environ.setdefault("SODA_CORE_TELEMETRY_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -88,6 +89,27 @@ def _area_rows() -> list[tuple]:
     return rows
 
 
+MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
+MART_MODELS = ("dim_area", "dim_sex", "dim_period", "dim_indicator", "dim_goal", "fct_indicator_value",
+               "mart_gender_gap", "mart_goal_followup", "mart_area_benchmark")
+DUCKDB_TYPES = {"text": "VARCHAR", "varchar": "VARCHAR", "integer": "INTEGER", "int": "INTEGER", "bigint": "BIGINT",
+                "double": "DOUBLE", "double precision": "DOUBLE", "float": "DOUBLE", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE"}
+
+
+def contract_columns(model: str) -> list[tuple[str, str]]:
+    """(column, data_type) of a mart as its enforced dbt contract declares them (dbt_project/models/marts/*.yml)."""
+    for doc in (yaml.safe_load(f.read_text(encoding="utf-8")) for f in sorted(MARTS_DIR.glob("*.yml"))):
+        for node in (doc or {}).get("models") or []:
+            if node["name"] == model:
+                return [(c["name"], c["data_type"]) for c in node["columns"]]
+    raise KeyError(f"no dbt contract for {model} in {MARTS_DIR}")
+
+
+def create_from_contract(con, model: str) -> None:
+    cols = ", ".join(f'"{name}" {DUCKDB_TYPES[dtype.lower()]}' for name, dtype in contract_columns(model))
+    con.execute(f"CREATE TABLE marts.{model} ({cols})")
+
+
 def build_candidate(path: Path, *, fetched: datetime = FETCHED, mode: str = "replay") -> Path:
     """Write a small, valid candidate (schemas raw, seeds, staging, intermediate, marts) to `path`."""
     path = Path(path)
@@ -116,31 +138,27 @@ def build_candidate(path: Path, *, fetched: datetime = FETCHED, mode: str = "rep
                         [b, source, unit, f'["{ref}"]', mode, "run_fixture", fetched, n, "[]", "[]"])
 
         con.execute(f"CREATE TABLE seeds.indicator_catalog AS SELECT * FROM read_csv('{CATALOG_CSV}', all_varchar=true)")
-        con.execute("""CREATE TABLE marts.dim_indicator AS SELECT indicator_id, indicator_name_sv, unit, source,
+        for model in MART_MODELS:  # the tables as the dbt contracts declare them (columns, order, types)
+            create_from_contract(con, model)
+        con.execute("""INSERT INTO marts.dim_indicator BY NAME SELECT indicator_id, indicator_name_sv, unit, source,
             source_ref, desired_direction, measure_type, goal_id, subgoal_id FROM seeds.indicator_catalog""")
-        con.execute("""CREATE TABLE marts.dim_area (area_code VARCHAR, area_name VARCHAR, area_level VARCHAR,
-            county_code VARCHAR, kolada_id VARCHAR, scb_code VARCHAR)""")
-        con.executemany("INSERT INTO marts.dim_area VALUES (?,?,?,?,?,?)", _area_rows())
-        # column order and types as dbt_project/models/marts/_marts.yml (contract enforced there)
-        con.execute("""CREATE TABLE marts.fct_indicator_value (indicator_id VARCHAR, area_code VARCHAR, period VARCHAR,
-            period_granularity VARCHAR, year INTEGER, month INTEGER, sex VARCHAR, value DOUBLE, status VARCHAR,
-            unit VARCHAR, source VARCHAR, source_ref VARCHAR, source_area_code VARCHAR, is_derived BOOLEAN,
-            derivation VARCHAR, n_source_rows INTEGER, batch_id VARCHAR, fetched_at TIMESTAMP)""")
+        con.executemany("INSERT INTO marts.dim_area (area_code, area_name, area_level, county_code, kolada_id, scb_code) "
+                        "VALUES (?,?,?,?,?,?)", _area_rows())
         fct = []
         for ind, area, period, year, sex, value, status, unit, source, batch, fa in facts:
             monthly = "M" in period
             fct.append((ind, area, period, "month" if monthly else "year", year, int(period[5:]) if monthly else None,
                         sex, value, status, unit, source, src_ref[batch], area, False, None, 1, batch, fa))
-        con.executemany(f"INSERT INTO marts.fct_indicator_value VALUES ({','.join('?' * 18)})", fct)
-        con.execute("""CREATE TABLE marts.dim_sex (sex VARCHAR, sex_label_sv VARCHAR, sex_label_en VARCHAR,
-            sort_order INTEGER, is_total BOOLEAN)""")
-        con.execute("INSERT INTO marts.dim_sex VALUES ('K','Kvinnor','Women',1,false),('M','Män','Men',2,false),"
-                    "('T','Totalt','Total',3,true)")
-        con.execute("""CREATE TABLE marts.dim_period AS SELECT DISTINCT period, year,
-            CASE WHEN period LIKE '%M%' THEN 'month' ELSE 'year' END AS period_type FROM marts.fct_indicator_value""")
-        con.execute("""CREATE TABLE marts.dim_goal AS SELECT DISTINCT subgoal_id AS subgoal_key, goal_id, subgoal_id
+        con.executemany("""INSERT INTO marts.fct_indicator_value (indicator_id, area_code, period, period_granularity,
+            year, month, sex, value, status, unit, source, source_ref, source_area_code, is_derived, derivation,
+            n_source_rows, batch_id, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", fct)
+        con.execute("INSERT INTO marts.dim_sex (sex, sex_label_sv, sex_label_en, sort_order, is_total) VALUES "
+                    "('K','Kvinnor','Women',1,false),('M','Män','Men',2,false),('T','Totalt','Total',3,true)")
+        con.execute("""INSERT INTO marts.dim_period BY NAME SELECT DISTINCT period, period_granularity, year, month
+            FROM marts.fct_indicator_value""")
+        con.execute("""INSERT INTO marts.dim_goal BY NAME SELECT DISTINCT subgoal_id AS subgoal_key, goal_id, subgoal_id
             FROM seeds.indicator_catalog""")
-        con.execute("""CREATE TABLE marts.mart_gender_gap AS
+        con.execute("""INSERT INTO marts.mart_gender_gap BY NAME
             SELECT indicator_id, area_code, year,
                    max(value) FILTER (WHERE sex = 'K') AS value_women,
                    max(value) FILTER (WHERE sex = 'M') AS value_men,
@@ -149,13 +167,12 @@ def build_candidate(path: Path, *, fetched: datetime = FETCHED, mode: str = "rep
                    value_women / nullif(value_men, 0) AS ratio_women_to_men,
                    100 * value_women / nullif(value_women + value_men, 0) AS women_share
             FROM marts.fct_indicator_value WHERE period NOT LIKE '%M%' GROUP BY ALL""")
-        con.execute("""CREATE TABLE marts.mart_goal_followup AS
+        con.execute("""INSERT INTO marts.mart_goal_followup BY NAME
             SELECT i.subgoal_id AS subgoal_key, f.area_code, f.year, any_value(i.goal_id) AS goal_id,
                    count(DISTINCT f.indicator_id) AS n_indicators_with_data
             FROM marts.fct_indicator_value f JOIN marts.dim_indicator i USING (indicator_id) GROUP BY ALL""")
-        con.execute("""CREATE TABLE marts.mart_area_benchmark AS
-            SELECT f.indicator_id, f.area_code, f.year, f.sex, f.value,
-                   avg(f.value) OVER (PARTITION BY f.indicator_id, f.year, f.sex) AS mean_value
+        con.execute("""INSERT INTO marts.mart_area_benchmark BY NAME
+            SELECT f.indicator_id, f.area_code, f.year, f.sex, f.value
             FROM marts.fct_indicator_value f WHERE f.period_granularity = 'year'""")
     finally:
         con.close()

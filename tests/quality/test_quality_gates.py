@@ -149,7 +149,8 @@ def test_duplicate_fact_key_fails_soda(make_candidate):
 # ---------------------------------------------------------------------------------------------- unknown area
 SYNTH_UNKNOWN_MUNI_FACT = ("UPDATE marts.fct_indicator_value SET area_code = '0199' "  # SYNTHETIC: no kommun 0199
                            "WHERE indicator_id = 'home_care_80plus_share' AND area_code = '2480'")
-SYNTH_UNKNOWN_MUNI_DIM = ("INSERT INTO marts.dim_area VALUES "  # SYNTHETIC: no kommun 0199 in the 290 list
+SYNTH_UNKNOWN_MUNI_DIM = ("INSERT INTO marts.dim_area (area_code, area_name, area_level, county_code, kolada_id, scb_code) "
+                          "VALUES "  # SYNTHETIC: no kommun 0199 in the 290 list
                           "('0199', 'Påhittad kommun', 'municipality', '01', '0199', '0199')")
 
 
@@ -353,7 +354,7 @@ def test_summary_and_report_name_the_failing_checks(make_candidate, tmp_path: Pa
     md = rep.read_text()
     assert "FAILED — not publishable" in md and "### Needs attention" in md and "example:" in md
     # works on the JSON dicts the DAG stores, and on a dbt gate dict without status fields
-    dicts = [json.loads(r.to_json()) for r in results] + [
+    dicts = [json.loads(json.dumps(r.to_dict())) for r in results] + [
         {"gate": "dbt", "success": True, "checks": [], "error": None, "duration_s": 12.0}]
     assert report.summarize(dicts).startswith("QUALITY GATES: FAILED (2/4")
     report.write_report(dicts, tmp_path / "r2.md")

@@ -18,7 +18,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.conftest import REPO, make_pipeline_env
+from tests.conftest import REPO
+from tests.support.pipeline import published_path
+from tests.support.servers import server_missing
 
 pytestmark = pytest.mark.slow
 
@@ -64,14 +66,9 @@ EXPECTED_COLUMNS = {
 
 # --- fixtures and helpers -------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def warehouse(tmp_path_factory, airflow_db_template) -> Path:
-    """ONE real replay-mode pipeline run for the module; returns the published warehouse file."""
-    env = make_pipeline_env(tmp_path_factory, airflow_db_template)
-    result = subprocess.run([sys.executable, "-m", "tools.make_run"], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "SOURCE MODE: REPLAY" in result.stdout
-    path = Path(env["JAMSTAT_WAREHOUSE_DIR"]) / "jamstat.duckdb"
+def warehouse(replay_publication) -> Path:
+    """The session's real replay-mode publication (read only)."""
+    path = published_path(replay_publication.env)
     assert path.is_file()
     return path
 
@@ -321,9 +318,7 @@ def pg_marts(warehouse):
             publish_to_postgres(warehouse, url, reader_role=None)
             yield url
     except PostgresBinariesMissing as exc:
-        if os.environ.get("CI") or os.environ.get("JAMSTAT_REQUIRE_POSTGRES"):
-            pytest.fail(f"POSTGRES COOKBOOK TESTS NOT RUN: {exc}", pytrace=False)
-        pytest.skip(f"POSTGRES COOKBOOK TESTS NOT RUN: {exc}")
+        server_missing("POSTGRES COOKBOOK TESTS", exc)
 
 
 def _normalised(value):

@@ -4,21 +4,17 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import re
 import secrets
 from pathlib import Path
 
 import pytest
 
+from tests.support.servers import server_missing
 from tools.local_postgres import PostgresBinariesMissing, temporary_postgres
 
 # Real values: Kolada N21704 (home care for people 80+), 2023, Stockholm (0180).
 N21704_STOCKHOLM_2023 = {"K": 25.688929, "M": 15.778849, "T": 21.88749}
-
-
-def _must_run_postgres_tests() -> bool:
-    return bool(os.environ.get("CI") or os.environ.get("JAMSTAT_REQUIRE_POSTGRES"))
 
 
 @pytest.fixture(scope="session")
@@ -27,10 +23,7 @@ def pg_server():
         with temporary_postgres() as server:
             yield server
     except PostgresBinariesMissing as exc:
-        message = f"\n\n!!! POSTGRES TESTS NOT RUN: {exc}\n"
-        if _must_run_postgres_tests():  # CI installs the binaries (.ci/run); never skip silently there
-            pytest.fail(message, pytrace=False)
-        pytest.skip(message)
+        server_missing("POSTGRES TESTS", exc)
 
 
 _DB_COUNTER = itertools.count(1)
