@@ -69,7 +69,7 @@ class SchemaDrift(PayloadError):
 # --------------------------------------------------------------------------------------------- policy
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Retry/timeout settings. Tests use tiny backoffs; production defaults follow sources.md §F."""
+    """Retry/timeout settings. Tests use tiny backoffs; production defaults are polite to public APIs."""
 
     attempts: int = 5                 # total attempts per request (first try included)
     backoff_factor: float = 1.0       # sleeps ≈ factor * 2**(n-1): 1, 2, 4, 8 s …

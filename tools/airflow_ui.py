@@ -82,7 +82,7 @@ def down(grace_s: float = 15) -> int:
     while time.monotonic() < deadline and any(alive(p) for p in targets + group_members(pgid)):
         time.sleep(0.5)
     leftovers = [p for p in set(targets) | set(group_members(pgid)) if alive(p)]
-    for pid in leftovers:  # scheduler and workers ignore SIGTERM for a while (docs/source_notes/stack.md §3)
+    for pid in leftovers:  # the scheduler and workers can ignore SIGTERM for a while
         try:
             os.kill(pid, signal.SIGKILL)
         except ProcessLookupError:

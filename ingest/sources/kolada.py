@@ -1,6 +1,6 @@
 """Kolada v3 client (https://api.kolada.se/v3) and normaliser.
 
-Endpoints used (docs/source_notes/sources.md §A): `/kpi/{ids}` (≤25 ids per path segment), `/municipality`,
+Endpoints used: `/kpi/{ids}` (≤25 ids per path segment), `/municipality`,
 `/data/kpi/{kpi}/year/{year}` (one request per KPI-year) and `/data/kpi/{kpi}/municipality/{ids}/year/{years}`.
 Always `per_page=5000`; `next_url` is followed on the same host only, for a bounded number of pages, and
 paging stops when `next_url` is missing/empty/null or a page has no `values`.

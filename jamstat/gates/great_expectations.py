@@ -27,7 +27,7 @@ DEFAULT_SHIFT_TOLERANCE = 0.25    # |relative change| of an indicator's mean ove
 
 
 def _quiet_gx():
-    """Import GX without the INFO flood (stack.md §5) and without progress bars."""
+    """Import GX without the INFO flood (it logs every expectation at INFO) and without progress bars."""
     for name in ("great_expectations", "great_expectations._docs_decorators",
                  "great_expectations.expectations.registry"):
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -155,7 +155,7 @@ def run_soda_gate(candidate_path: str | os.PathLike, *, contracts_dir: str | os.
     """
     t0 = time.perf_counter()
     res = GateResult("soda", candidate_path=str(candidate_path), started_at=datetime.now(UTC).isoformat())
-    os.environ["SODA_CORE_TELEMETRY_ENABLED"] = "false"  # mandatory (stack.md §6): no OTLP export attempts
+    os.environ["SODA_CORE_TELEMETRY_ENABLED"] = "false"  # else Soda tries to export telemetry (OTLP), which fails offline
     os.environ.setdefault("DO_NOT_TRACK", "1")
     ref = as_utc(now)
     res.details["reference_time"] = ref.isoformat()

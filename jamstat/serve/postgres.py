@@ -2,7 +2,7 @@
 
 Off unless JAMSTAT_POSTGRES_URL is set (Settings.postgres_url). It runs *after* the DuckDB publication and
 reads only the published file (warehouse/jamstat.duckdb), so Postgres never holds anything the gates did
-not pass (docs/source_notes/serving.md §3):
+not pass:
 
 1. every table of schema `marts` in the published DuckDB file (ATTACHed READ_ONLY from an in-memory session)
    is created in a fresh schema `marts_next` with matching Postgres types and loaded with psycopg3 COPY

@@ -1,5 +1,5 @@
 """DAG integrity (Astronomer/Mozilla pattern): imports cleanly, fast, without network or data I/O, and every
-DAG carries the metadata and wiring our conventions promise (docs/source_notes/conventions.md §2.5, 2.6, 2.9–2.11)."""
+DAG carries the metadata and wiring the project's conventions promise (README, docs/architecture.md)."""
 from __future__ import annotations
 
 import re

@@ -1,4 +1,4 @@
-"""Project conventions checked on target/manifest.json (docs/source_notes/conventions.md §2: 1-4, 15)."""
+"""Project conventions (dbt Labs layering and naming, contracts, descriptions) checked on target/manifest.json."""
 from __future__ import annotations
 
 import re
