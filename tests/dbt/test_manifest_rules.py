@@ -8,6 +8,7 @@ import re
 import pytest
 import yaml
 
+from jamstat.transform.dbt_runner import source_freshness_vars
 from tests.dbt.candidate_fixture import REPO
 
 pytestmark = pytest.mark.slow
@@ -134,13 +135,16 @@ def test_fact_foreign_keys_have_relationships(manifest):
 
 
 def test_sources_declare_freshness(manifest):
+    """Every source has limits, and they are the ones in expectations/freshness.yml (the build passed them)."""
+    limits = source_freshness_vars(REPO / "expectations" / "freshness.yml")["source_freshness"]
     sources = list(manifest["sources"].values())
-    assert {s["source_name"] for s in sources} >= {"kolada", "scb", "ingest"}
+    assert {s["source_name"] for s in sources} == set(limits) >= {"kolada", "scb", "file", "ingest"}
     for s in sources:
         assert s["schema"] == "raw"
         assert s["loaded_at_field"] == "fetched_at", s["unique_id"]
         fresh = s["freshness"]
         assert fresh["warn_after"]["count"], s["unique_id"]
+        assert {k: fresh[k] for k in ("warn_after", "error_after")} == limits[s["source_name"]], s["unique_id"]
         if s["source_name"] != "file":   # file drops are occasional: warn only
             assert fresh["error_after"]["count"], s["unique_id"]
 
