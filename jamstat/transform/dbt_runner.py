@@ -15,6 +15,8 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import yaml
+
 from jamstat.settings import Settings
 
 DURATION_KEYS = ("days", "hours", "minutes")
@@ -75,8 +77,6 @@ def _dbt_threshold(spec: dict | None, where: str) -> dict | None:
 def source_freshness_vars(freshness_yml: Path) -> dict:
     """The dbt vars for source freshness, from the `dbt_source_freshness` section of expectations/freshness.yml:
     {"source_freshness": {<dbt source>: {"warn_after": {count, period} | None, "error_after": ... | None}}}."""
-    import yaml
-
     section = (yaml.safe_load(freshness_yml.read_text(encoding="utf-8")) or {}).get("dbt_source_freshness")
     if not isinstance(section, dict) or not section:
         raise ValueError(f"{freshness_yml} has no dbt_source_freshness section: add the warn_after / error_after "
@@ -109,11 +109,18 @@ def run_dbt(settings: Settings, command: str = "build", *, target: str = "duckdb
     One dbt process for the whole build (dbt's threads work inside it), as the DuckDB single-writer rule needs."""
     project = settings.dbt_project_dir
     target_path = target_path or settings.warehouse_dir / "work" / "dbt_target"
+    try:
+        dbt_vars = dbt_vars_args(settings)
+    except (OSError, ValueError, yaml.YAMLError) as exc:  # a dbt gate failure that names the file, not a crash
+        return DbtResult(success=False, command=command, returncode=-1, elapsed_s=0.0,
+                         log_tail=f"dbt not started: the source freshness limits could not be read ({exc}). "
+                                  f"{settings.expectations_dir / 'freshness.yml'} (JAMSTAT_EXPECTATIONS_DIR) must "
+                                  "hold a dbt_source_freshness section.")
     env = {**os.environ, "DO_NOT_TRACK": "1",
            "JAMSTAT_CANDIDATE_PATH": str(candidate or settings.candidate_path),
            "DBT_LOG_PATH": str(target_path / "logs"), "DBT_TARGET_PATH": str(target_path)}
     cmd = [dbt_executable(), *command.split(), "--project-dir", str(project), "--profiles-dir", str(project),
-           "--target", target, *dbt_vars_args(settings), *(extra_args or [])]
+           "--target", target, *dbt_vars, *(extra_args or [])]
     log.info("running: %s", " ".join(cmd))
     started = time.monotonic()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=project)

@@ -61,6 +61,16 @@ def test_a_bad_limit_names_the_file_and_the_key(tmp_path, section, names):
     assert str(path) in str(err.value)
 
 
+def test_without_the_file_the_runner_reports_a_failure_naming_it(tmp_path):
+    """The dbt gate records a failure that says what to fix, rather than the task crashing unrecorded."""
+    settings = dataclasses.replace(Settings.from_env(), expectations_dir=tmp_path / "nothing")
+    result = run_dbt(settings, "build", candidate=tmp_path / "candidate.duckdb", target_path=tmp_path / "target")
+    assert not result.success and result.returncode == -1
+    assert str(tmp_path / "nothing" / "freshness.yml") in result.summary()
+    assert "dbt_source_freshness" in result.summary()
+    assert not (tmp_path / "target").exists()   # dbt never started
+
+
 def test_the_repo_file_limits_every_dbt_source():
     staging = yaml.safe_load((REPO / "dbt_project/models/staging/_staging.yml").read_text(encoding="utf-8"))
     dbt_sources = {s["name"] for s in staging["sources"]}
