@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from jamstat.settings import Settings
+from jamstat.transform.dbt_runner import dbt_vars_args
 from tests.dbt.candidate_fixture import REPO, build_candidate
 
 PROJECT_DIR = REPO / "dbt_project"
@@ -19,7 +21,8 @@ DBT = Path(os.environ.get("JAMSTAT_DBT_BIN", REPO / ".venv" / "bin" / "dbt"))
 
 def run_dbt(args: list[str], env: dict, target_path: Path, log_path: Path) -> subprocess.CompletedProcess:
     # Paths through the environment: `dbt deps` rejects --target-path, and a fresh clone must run deps.
-    cmd = [str(DBT), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR)]
+    cmd = [str(DBT), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+           *dbt_vars_args(Settings.from_env())]
     env = {**env, "DBT_TARGET_PATH": str(target_path), "DBT_LOG_PATH": str(log_path)}
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
 

@@ -1,21 +1,26 @@
-"""Project conventions (dbt Labs layering and naming, contracts, descriptions) checked on target/manifest.json."""
+"""Project conventions (dbt Labs layering and naming) checked on target/manifest.json: layer names, folders and
+materialisations, sources and seeds read only in staging, one YAML per model folder, mart contracts, tests and
+descriptions, freshness limits."""
 from __future__ import annotations
 
 import re
 
 import pytest
+import yaml
 
+from jamstat.transform.dbt_runner import source_freshness_vars
 from tests.dbt.candidate_fixture import REPO
 
 pytestmark = pytest.mark.slow
 
 LAYERS = {
     "staging": (re.compile(r"^stg_[a-z0-9]+__[a-z0-9_]+$"), {"view"}),
-    # intermediate models live in the non-exposed `intermediate` schema; a model read by several marts may be
-    # a table so its chain is computed once (int_indicator_values_annualised)
+    # intermediate models live in the non-exposed `intermediate` schema; a model with several readers may be
+    # a table so its chain is computed once (an exception declared in dbt_project.yml)
     "intermediate": (re.compile(r"^int_[a-z0-9_]+$"), {"view", "table", "ephemeral"}),
     "marts": (re.compile(r"^(dim|fct|mart)_[a-z0-9_]+$"), {"table"}),
 }
+MODELS_DIR = REPO / "dbt_project" / "models"
 REQUIRED_MARTS = {"dim_area", "dim_sex", "dim_period", "dim_indicator", "dim_goal", "fct_indicator_value",
                   "mart_gender_gap", "mart_goal_followup", "mart_area_benchmark"}
 
@@ -54,6 +59,50 @@ def test_source_only_in_staging(manifest):
             assert "source(" not in path.read_text(), path
 
 
+def test_seeds_read_only_in_staging(manifest):
+    """A seed is typed and renamed once, in its stg_ model; everything downstream refs that model."""
+    models = _models(manifest)
+    staged = set()
+    for name, node in models.items():
+        seeds = {d for d in node["depends_on"]["nodes"] if d.startswith("seed.")}
+        if _layer(node) == "staging":
+            staged |= seeds
+        else:
+            assert not seeds, f"{name} refs seed(s) {sorted(seeds)}: ref their stg_ model instead"
+    all_seeds = {uid for uid, n in manifest["nodes"].items()
+                 if n["resource_type"] == "seed" and n["package_name"] == "jamstat"}
+    assert all_seeds and all_seeds == staged, f"seeds without a staging model: {sorted(all_seeds - staged)}"
+    for unit in manifest.get("unit_tests", {}).values():   # unit-test inputs stand in for what the model refs
+        inputs = " ".join(str(g["input"]) for g in unit["given"])
+        for seed in all_seeds:
+            assert f"ref('{manifest['nodes'][seed]['name']}')" not in inputs, unit["name"]
+
+
+def test_materialisations_come_from_dbt_project_yml(manifest):
+    """Folder defaults and every exception live in dbt_project.yml, not in a model's config() block."""
+    project = yaml.safe_load((REPO / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
+    folders = project["models"]["jamstat"]
+    for name, node in _models(manifest).items():
+        folder = folders[_layer(node)]
+        declared = (folder.get(name) or {}).get("+materialized", folder["+materialized"])
+        assert node["config"]["materialized"] == declared, f"{name}: materialised outside dbt_project.yml"
+    for path in MODELS_DIR.rglob("*.sql"):
+        assert "materialized" not in path.read_text(encoding="utf-8"), f"{path}: set it in dbt_project.yml"
+
+
+def test_one_yaml_per_model_folder(manifest):
+    """Each layer folder has one YAML (staging's holds its sources too); unit tests sit beside their model."""
+    for folder in LAYERS:
+        ymls = sorted(p.name for p in (MODELS_DIR / folder).rglob("*.yml"))
+        assert ymls == [f"_{folder}.yml"], f"models/{folder}: {ymls}"
+    models = _models(manifest)
+    units = list(manifest.get("unit_tests", {}).values())
+    assert units
+    for unit in units:
+        layer = _layer(models[unit["model"]])
+        assert unit["original_file_path"] == f"models/{layer}/_{layer}.yml", unit["name"]
+
+
 def _tests_on(manifest, unique_id):
     return [n for n in manifest["nodes"].values()
             if n["resource_type"] == "test" and unique_id in n["depends_on"]["nodes"]]
@@ -86,13 +135,16 @@ def test_fact_foreign_keys_have_relationships(manifest):
 
 
 def test_sources_declare_freshness(manifest):
+    """Every source has limits, and they are the ones in expectations/freshness.yml (the build passed them)."""
+    limits = source_freshness_vars(REPO / "expectations" / "freshness.yml")["source_freshness"]
     sources = list(manifest["sources"].values())
-    assert {s["source_name"] for s in sources} >= {"kolada", "scb", "ingest"}
+    assert {s["source_name"] for s in sources} == set(limits) >= {"kolada", "scb", "file", "ingest"}
     for s in sources:
         assert s["schema"] == "raw"
         assert s["loaded_at_field"] == "fetched_at", s["unique_id"]
         fresh = s["freshness"]
         assert fresh["warn_after"]["count"], s["unique_id"]
+        assert {k: fresh[k] for k in ("warn_after", "error_after")} == limits[s["source_name"]], s["unique_id"]
         if s["source_name"] != "file":   # file drops are occasional: warn only
             assert fresh["error_after"]["count"], s["unique_id"]
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.support.pipeline import copy_pipeline, dags_test
+from tests.support.pipeline import REPO, copy_pipeline, dags_test
 
 pytestmark = pytest.mark.slow
 
@@ -67,14 +68,21 @@ def _drop_population_batch(data: Path) -> None:
     assert dropped
 
 
+def _expectations_without(env: dict, *parts: str) -> None:
+    """A copy of expectations/ without `parts` (a file or folder), used by this run only."""
+    checks = Path(env["JAMSTAT_DATA_DIR"]) / "expectations"
+    shutil.copytree(REPO / "expectations", checks, ignore=shutil.ignore_patterns(*parts))
+    env["JAMSTAT_EXPECTATIONS_DIR"] = str(checks)
+
+
 CASES = {
     # case: (damage, gate expected to stop it)
     "unknown municipality code": (lambda env: _synthetic_row(Path(env["JAMSTAT_DATA_DIR"]), "9999"), "dbt"),
     "mart lost most of its rows": (lambda env: _drop_population_batch(Path(env["JAMSTAT_DATA_DIR"])),
                                    "great_expectations"),
     "stale data past its limit": (lambda env: _age_everything(Path(env["JAMSTAT_DATA_DIR"]), 60), "freshness"),
-    "a gate that crashes": (lambda env: env.update(JAMSTAT_EXPECTATIONS_DIR=env["JAMSTAT_DATA_DIR"] + "/nothing"),
-                            "soda"),
+    "a gate that crashes": (lambda env: _expectations_without(env, "soda"), "soda"),
+    "no freshness limits for dbt": (lambda env: _expectations_without(env, "freshness.yml"), "dbt"),
 }
 
 

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from jamstat.settings import Settings
+from jamstat.transform.dbt_runner import dbt_vars_args
 from tests.dbt.candidate_fixture import REPO, build_candidate
 
 PROJECT_DIR = REPO / "dbt_project"
@@ -52,7 +54,8 @@ def run_dbt(dbt: Path, args: list[str], env: dict, workdir: Path, *, timeout: in
             cwd: Path | None = None) -> subprocess.CompletedProcess:
     """dbt with target/log paths in `workdir` (never dbt_project/target)."""
     cmd = [str(dbt), *args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
-           "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs")]
+           "--target-path", str(workdir / "target"), "--log-path", str(workdir / "logs"),
+           *dbt_vars_args(Settings.from_env())]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd or workdir)
 
 

@@ -363,25 +363,21 @@ def test_summary_and_report_name_the_failing_checks(make_candidate, tmp_path: Pa
 # ---------------------------------------------------------------------------------------------- real dbt build
 @pytest.mark.slow
 def test_gates_pass_on_a_real_dbt_built_candidate(tmp_path: Path):
-    """tests/dbt/candidate_fixture.py (raw from recorded payloads) + one `dbt build` into tmp, then every gate."""
-    import os
-    import subprocess
-    import sys
+    """tests/dbt/candidate_fixture.py (raw from recorded payloads) + one `dbt build` into tmp (the product's dbt
+    runner), then every gate."""
     from datetime import UTC
 
     import duckdb
 
-    fixture = pytest.importorskip("tests.dbt.candidate_fixture")
-    repo = settings.REPO_ROOT
+    from jamstat.transform.dbt_runner import ensure_dbt_packages, run_dbt
+    from tests.dbt.candidate_fixture import build_candidate as build_real_candidate
+
     cand = tmp_path / "candidate.duckdb"
-    fixture.build_candidate(cand)
-    env = {**os.environ, "JAMSTAT_CANDIDATE_PATH": str(cand), "DO_NOT_TRACK": "1"}
-    dbt = Path(sys.executable).with_name("dbt")
-    proc = subprocess.run([str(dbt), "build", "--profiles-dir", ".", "--target-path", str(tmp_path / "target"),
-                           "--log-path", str(tmp_path / "logs")], cwd=repo / "dbt_project", env=env,
-                          capture_output=True, text=True, timeout=600)
-    if proc.returncode != 0:
-        pytest.skip(f"dbt build of the fixture failed (dbt project not ready?): {proc.stdout[-800:]}")
+    build_real_candidate(cand)
+    run_settings = settings.Settings.from_env()
+    ensure_dbt_packages(run_settings)
+    build = run_dbt(run_settings, "build", candidate=cand, target_path=tmp_path / "target", stream=lambda _l: None)
+    assert build.success, build.summary()
     con = duckdb.connect(str(cand), read_only=True)
     newest = con.execute("SELECT max(fetched_at) FROM raw.batches").fetchone()[0]
     con.close()

@@ -21,7 +21,6 @@ with grouped as (
         count(distinct batch_id)                              as n_batches,
         max(fetched_at)                                       as fetched_at,
         count(*)                                              as n_source_rows,
-        max(dims_match)                                       as dims_match,
         cast(null as {{ dbt.type_string() }})                 as derivation_detail
     from {{ ref('int_observations_mapped') }}
     where role = 'value'
@@ -32,7 +31,7 @@ with grouped as (
     select
         {{ indicator_value_grain(', ') }},
         source, source_ref, source_area_code, month_rollup, mapping_path,
-        value, status, batch_id, n_batches, fetched_at, n_source_rows, dims_match,
+        value, status, batch_id, n_batches, fetched_at, n_source_rows,
         {{ dbt.concat(["cast(n_numerator_rows as " ~ dbt.type_string() ~ ")", "' / '",
                        "cast(n_denominator_rows as " ~ dbt.type_string() ~ ")"]) }} as derivation_detail
     from {{ ref('int_indicator_values_ratios') }}
@@ -40,7 +39,7 @@ with grouped as (
     select
         {{ indicator_value_grain(', ') }},
         source, source_ref, source_area_code, month_rollup, mapping_path,
-        value, status, batch_id, n_batches, fetched_at, n_source_rows, 'largest_categories_gap' as dims_match,
+        value, status, batch_id, n_batches, fetched_at, n_source_rows,
         {{ dbt.concat(["cast(n_categories_with_gap as " ~ dbt.type_string() ~ ")", "' of '",
                        "cast(n_categories as " ~ dbt.type_string() ~ ")",
                        "' largest " ~ var('largest_categories_dimension') ~ " categories with both values'"]) }}
@@ -79,10 +78,10 @@ select
     n_source_rows,
     month_rollup,
     mapping_path,
-    (dims_match in ('ratio', 'largest_categories_gap') or n_source_rows > 1) as is_derived,
-    case when dims_match = 'largest_categories_gap'
+    (mapping_path in ('ratio', 'largest_categories_gap') or n_source_rows > 1) as is_derived,
+    case when mapping_path = 'largest_categories_gap'
          then {{ dbt.concat(["'mean of women minus men over the largest categories ('", "derivation_detail", "')'"]) }}
-         when dims_match = 'ratio'
+         when mapping_path = 'ratio'
          then {{ dbt.concat(["'100 * sum of numerator / sum of denominator source rows ('", "derivation_detail", "')'"]) }}
          when n_source_rows > 1
          then {{ dbt.concat(["'sum over extra dimensions of '", "cast(n_source_rows as " ~ dbt.type_string() ~ ")", "' source rows'"]) }}

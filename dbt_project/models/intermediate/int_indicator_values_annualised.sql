@@ -1,6 +1,3 @@
--- A table, not a view: fct_indicator_value and dim_period both read it, and as a view the whole
--- dedup → harmonise → map → aggregate chain below it ran twice (bench: dbt_build_national_s).
-{{ config(materialized='table') }}
 -- Native-period values (preferred series only) plus declared annual roll-ups of monthly series:
 --   december: stock measures - the annual value is the December value (31 Dec); no December, no annual value.
 --   sum12 / mean12: flows - only complete years (12 non-null months) give an annual value.

@@ -28,7 +28,6 @@ select
     count(distinct batch_id)                                                   as n_batches,
     max(fetched_at)                                                            as fetched_at,
     count(*)                                                                   as n_source_rows,
-    'ratio'                                                                    as dims_match,
     sum(case when role = 'numerator' then 1 else 0 end)                        as n_numerator_rows,
     sum(case when role = 'denominator' then 1 else 0 end)                      as n_denominator_rows
 from parts

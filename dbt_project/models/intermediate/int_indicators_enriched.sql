@@ -12,7 +12,7 @@ breaks as (
         min(break_year) as first_break_year,
         max(break_year) as last_break_year,
         {{ jamstat_utils.ordered_listagg("cast(break_year as " ~ dbt.type_string() ~ ") || ': ' || break_note", "' | '", ["break_year"]) }} as series_breaks
-    from {{ ref('indicator_series_breaks') }}
+    from {{ ref('stg_catalog__series_breaks') }}
     group by indicator_id
 ),
 series_refs as (

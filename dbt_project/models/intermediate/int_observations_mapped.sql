@@ -9,7 +9,7 @@ select
     m.mapping_path,
     h.*
 from {{ ref('int_observations_harmonised') }} as h
-inner join {{ ref('int_observation_series_matched') }} as m
+inner join {{ ref('int_series_keys_matched') }} as m
     on m.source = h.source
    and m.source_ref = h.source_ref
    and m.dims_key = h.dims_key

@@ -4,7 +4,7 @@ with h as (
     select * from {{ ref('int_observations_harmonised') }}
 ),
 series as (
-    select * from {{ ref('int_indicator_series_mapped') }}
+    select * from {{ ref('int_series_rules') }}
 ),
 known_refs as (
     -- observed refs that some mapping names (exactly or table-wide '<table>/*'); one row per observed ref
@@ -34,7 +34,7 @@ select
 from h
 left join known_refs as k on k.source = h.source and k.source_ref = h.source_ref
 where not exists (
-    select 1 from {{ ref('int_observation_series_matched') }} as s
+    select 1 from {{ ref('int_series_keys_matched') }} as s
     where s.source = h.source
       and s.source_ref = h.source_ref
       and s.dims_key = h.dims_key

@@ -116,7 +116,7 @@ baseline as (
     where year = {{ var('baseline_year') }}
 ),
 breaks as (
-    select indicator_id, break_year from {{ ref('indicator_series_breaks') }}
+    select indicator_id, break_year from {{ ref('stg_catalog__series_breaks') }}
 )
 select
     cast(l.indicator_id as {{ dbt.type_string() }})        as indicator_id,

@@ -1,7 +1,7 @@
--- Which mapping rule(s) each observed series key (source, source_ref, dims_key) satisfies. The rule matching
--- (table-wide refs '<table>/*', LIKE patterns over the dims JSON) runs here on the few distinct keys, so
--- int_observations_mapped / _unmapped join the millions of observation rows by plain equality.
-{{ config(materialized='table') }}
+-- The distinct observed series keys (source, source_ref, dims_key), each with the series rule(s) of
+-- int_series_rules it satisfies. The rule matching (table-wide refs '<table>/*', LIKE patterns over the dims
+-- JSON) runs here on the few distinct keys, so int_observations_mapped / _unmapped join the millions of
+-- observation rows by plain equality.
 with keys as (
     select distinct source, source_ref, dims_key
     from {{ ref('int_observations_harmonised') }}
@@ -16,7 +16,7 @@ select
     m.role,
     m.mapping_path
 from keys as k
-inner join {{ ref('int_indicator_series_mapped') }} as m
+inner join {{ ref('int_series_rules') }} as m
     on m.obs_source = k.source
    and {{ jamstat_utils.source_ref_matches('m.obs_source_ref', 'k.source_ref') }}
    and {{ jamstat_utils.dims_match('m.dims_match', 'k.dims_key') }}

@@ -1,4 +1,4 @@
--- Which observation series (source, source_ref) feed which catalog indicator, and under which rules.
+-- The series rules: which observation series (source, source_ref) feed which catalog indicator, and how.
 --   catalog:    the ref (or '<table>/*') is in the catalog's ingest_source_refs (';'-separated; Kolada falls back to the
 --               KPI id in source_ref). Same source (a 'file' drop may carry fk/bra/other indicators).
 --               Extra dims: allowed only when the series has ONE dims combination (nothing to add up);
