@@ -1,9 +1,11 @@
-"""Charts as Vega-Lite specs (altair), rendered to inline SVG with vl-convert at render time: no JavaScript and
-no request when a page is viewed, so pages work offline and print well.
+"""Charts as Vega-Lite specs, rendered to inline SVG with vl-convert at render time: no JavaScript and no
+request when a page is viewed, so pages work offline and print well. The specs are plain Vega-Lite JSON built
+here (a national report has thousands of small charts; building each through altair's validation costs more
+than rendering it).
 
-Women and men have the same colour on every chart (Okabe–Ito vermillion and blue, told apart by colour-blind
-readers, and by point shape too); the county is a solid line, the country a dashed one. A line is drawn only
-between consecutive years of one series without a series break: a gap in the data stays a gap."""
+Women and men have the same colour on every chart (Okabe–Ito vermillion and blue, which colour-blind readers
+tell apart) and the same point shape; the county is a solid line, the country a dashed one. A line joins only
+consecutive years of one series without a series break: a gap in the data stays a gap."""
 from __future__ import annotations
 
 import html
@@ -11,10 +13,9 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-import altair as alt
-
 from jamstat.report import i18n
 
+SCHEMA = "https://vega.github.io/schema/vega-lite/v6.json"  # an identifier only; nothing is fetched
 WOMEN, MEN, TOTAL = "#D55E00", "#0072B2", "#4D4D4D"
 BAND, RULE = "#E3E3E3", "#7A7A7A"
 SEX_STYLE = {"K": (WOMEN, "circle"), "M": (MEN, "square"), "T": (TOTAL, "diamond")}
@@ -28,7 +29,7 @@ CONFIG = {"aria": False, "font": "sans-serif", "view": {"stroke": None},
 class Point:
     year: int
     value: float
-    sex: str        # K, M or T (T also carries a women's share, coloured as women: see `share`)
+    sex: str        # K, M or T (T also carries a women's share, coloured as women)
     role: str       # county | country | municipality
     area: str       # the area's name, shown in the legend
 
@@ -48,50 +49,63 @@ def segments(points: list[Point], breaks: set[int]) -> list[dict]:
     return rows
 
 
-def _sex_scale(rows: list[dict], lang: str, *, share: bool) -> tuple[alt.Scale, dict]:
-    labels = {"K": i18n.word(lang, "women_share" if share else "women"), "M": i18n.word(lang, "men"),
-              "T": i18n.word(lang, "women_share" if share else "value")}
-    present = [s for s in ("K", "M", "T") if any(r["sex"] == s for r in rows)]
-    colours = [WOMEN if (share and s == "T") else SEX_STYLE[s][0] for s in present]
-    return alt.Scale(domain=[labels[s] for s in present], range=colours), labels
+def _x(rows: list[dict], breaks: set[int], axis) -> dict:
+    years = [r["year"] for r in rows] + list(breaks)
+    return {"field": "year", "type": "quantitative", "title": None, "axis": axis,
+            "scale": {"domain": [min(years) - 0.5, max(years) + 0.5], "nice": False}}
+
+
+def _guides(breaks: set[int], *, share: bool, target: float | None, y_axis, label: str | None) -> list[dict]:
+    """Background layers: the 40–60 band, the target line and the series-break rules."""
+    layers = []
+    if share:
+        layers.append({"data": {"values": [{"lo": 40, "hi": 60}]}, "mark": {"type": "rect", "color": BAND},
+                       "encoding": {"y": {"field": "lo", "type": "quantitative", "axis": y_axis},
+                                    "y2": {"field": "hi"}}})
+    if target is not None:
+        layers.append({"data": {"values": [{"t": target}]}, "mark": {"type": "rule", "color": RULE},
+                       "encoding": {"y": {"field": "t", "type": "quantitative", "axis": y_axis}}})
+    if breaks:
+        marks = {"values": [{"x": b - 0.5, "label": label or ""} for b in sorted(breaks)]}
+        layers.append({"data": marks, "mark": {"type": "rule", "color": RULE, "strokeDash": [2, 2]},
+                       "encoding": {"x": {"field": "x", "type": "quantitative", "axis": None}}})
+        if label:
+            layers.append({"data": marks, "mark": {"type": "text", "align": "left", "dx": 3, "dy": 2, "fontSize": 10,
+                                                   "color": RULE, "baseline": "top"},
+                           "encoding": {"x": {"field": "x", "type": "quantitative", "axis": None},
+                                        "y": {"value": 0}, "text": {"field": "label"}}})
+    return layers
 
 
 def trend_spec(rows: list[dict], *, lang: str, unit: str | None, breaks: set[int], share: bool,
                target: float | None, width: int = 520, height: int = 210) -> dict:
     """Women and men (or women's share, or the single value) over time for the county and the country."""
-    colour_scale, labels = _sex_scale(rows, lang, share=share)
+    labels = {"K": i18n.word(lang, "women_share" if share else "women"), "M": i18n.word(lang, "men"),
+              "T": i18n.word(lang, "women_share" if share else "value")}
+    present = [s for s in ("K", "M", "T") if any(r["sex"] == s for r in rows)]
     for r in rows:
         r["sex_label"] = labels[r["sex"]]
     areas = list(dict.fromkeys(r["area"] for r in sorted(rows, key=lambda r: r["role"] != "county")))
-    dash = alt.Scale(domain=areas, range=[DASHES[next(r["role"] for r in rows if r["area"] == a)] for a in areas])
-    years = [r["year"] for r in rows] + list(breaks)
-    x = alt.X("year:Q", title=None, scale=alt.Scale(domain=[min(years) - 0.5, max(years) + 0.5], nice=False),
-              axis=alt.Axis(format="d", tickMinStep=1, labelOverlap=True))
-    y = alt.Y("value:Q", title=i18n.unit_label("percent" if share else unit, lang),
-              scale=alt.Scale(zero=share or target == 0, domain=[0, 100] if share else alt.Undefined))
-    base = alt.Chart(alt.Data(values=rows))
-    layers = []
-    if share:
-        band = alt.Data(values=[{"lo": 40, "hi": 60}])
-        layers.append(alt.Chart(band).mark_rect(color=BAND).encode(y="lo:Q", y2="hi:Q"))
-    if target is not None:
-        layers.append(alt.Chart(alt.Data(values=[{"t": target}])).mark_rule(color=RULE).encode(y="t:Q"))
-    if breaks:
-        marks = alt.Data(values=[{"x": b - 0.5, "label": i18n.word(lang, "series_break")} for b in sorted(breaks)])
-        rule = alt.Chart(marks).mark_rule(color=RULE, strokeDash=[2, 2]).encode(x=alt.X("x:Q"))
-        text = alt.Chart(marks).mark_text(align="left", dx=3, dy=-4, fontSize=10, color=RULE, baseline="top"
-                                          ).encode(x="x:Q", y=alt.value(0), text="label:N")
-        layers += [rule, text]
-    colour = alt.Color("sex_label:N", scale=colour_scale, title=None)
-    stroke_dash = alt.StrokeDash("area:N", scale=dash, title=None)
-    layers.append(base.mark_line(strokeWidth=2).encode(x=x, y=y, color=colour, strokeDash=stroke_dash,
-                                                       detail="series:N"))
-    shapes = alt.Scale(domain=colour_scale.domain, range=[SEX_STYLE[s][1] for s in ("K", "M", "T")
-                                                          if labels[s] in colour_scale.domain])
-    layers.append(base.mark_point(filled=True, size=36).encode(x=x, y=y, color=colour,
-                                                               shape=alt.Shape("sex_label:N", scale=shapes, title=None)))
-    chart = alt.layer(*layers).properties(width=width, height=height)
-    return chart.to_dict(validate=False) | {"config": CONFIG}
+    roles = {r["area"]: r["role"] for r in rows}
+    y_axis = {"title": i18n.unit_label("percent" if share else unit, lang)}
+    y = {"field": "value", "type": "quantitative", "axis": y_axis,
+         "scale": {"zero": bool(share or target == 0)} | ({"domain": [0, 100]} if share else {})}
+    colour = {"field": "sex_label", "type": "nominal", "title": None,
+              "scale": {"domain": [labels[s] for s in present],
+                        "range": [WOMEN if (share and s == "T") else SEX_STYLE[s][0] for s in present]}}
+    x = _x(rows, breaks, {"format": "d", "tickMinStep": 1, "labelOverlap": True})
+    line = {"mark": {"type": "line", "strokeWidth": 2},
+            "encoding": {"x": x, "y": y, "color": colour, "detail": {"field": "series", "type": "nominal"},
+                         "strokeDash": {"field": "area", "type": "nominal", "title": None,
+                                        "scale": {"domain": areas, "range": [DASHES[roles[a]] for a in areas]}}}}
+    dots = {"mark": {"type": "point", "filled": True, "size": 36},
+            "encoding": {"x": x, "y": y, "color": colour,
+                         "shape": {"field": "sex_label", "type": "nominal", "title": None,
+                                   "scale": {"domain": colour["scale"]["domain"],
+                                             "range": [SEX_STYLE[s][1] for s in present]}}}}
+    guides = _guides(breaks, share=share, target=target, y_axis=y_axis, label=i18n.word(lang, "series_break"))
+    return {"$schema": SCHEMA, "config": CONFIG, "width": width, "height": height,
+            "layer": [*guides, {"data": {"values": rows}, "layer": [line, dots]}]}
 
 
 def spark_spec(rows: list[dict], *, share: bool, breaks: set[int]) -> dict:
@@ -99,22 +113,16 @@ def spark_spec(rows: list[dict], *, share: bool, breaks: set[int]) -> dict:
     colours = {"K": WOMEN, "M": MEN, "T": WOMEN if share else TOTAL}
     for r in rows:
         r["colour"] = colours[r["sex"]]
-    years = [r["year"] for r in rows] + list(breaks)
-    x = alt.X("year:Q", axis=None, scale=alt.Scale(domain=[min(years) - 0.5, max(years) + 0.5], nice=False))
-    y = alt.Y("value:Q", axis=None, scale=alt.Scale(zero=False, domain=[0, 100] if share else alt.Undefined))
-    base = alt.Chart(alt.Data(values=rows))
-    line = base.mark_line(strokeWidth=1.5).encode(x=x, y=y, color=alt.Color("colour:N", scale=None), detail="series:N")
-    dots = base.mark_point(filled=True, size=14).encode(x=x, y=y, color=alt.Color("colour:N", scale=None))
-    layers = [line, dots]
-    if share:
-        band = alt.Chart(alt.Data(values=[{"lo": 40, "hi": 60}])).mark_rect(color=BAND).encode(
-            y=alt.Y("lo:Q", axis=None, scale=alt.Scale(domain=[0, 100])), y2="hi:Q")
-        layers.insert(0, band)
-    if breaks:
-        marks = alt.Data(values=[{"x": b - 0.5} for b in sorted(breaks)])
-        layers.insert(0, alt.Chart(marks).mark_rule(color=RULE, strokeDash=[2, 2]).encode(x="x:Q"))
-    spec = alt.layer(*layers).properties(width=130, height=34).to_dict(validate=False)
-    return spec | {"config": CONFIG | {"padding": 2}}
+    x = _x(rows, breaks, None)
+    y = {"field": "value", "type": "quantitative", "axis": None,
+         "scale": {"zero": False} | ({"domain": [0, 100]} if share else {})}
+    colour = {"field": "colour", "type": "nominal", "scale": None}
+    marks = [{"mark": {"type": "line", "strokeWidth": 1.5},
+              "encoding": {"x": x, "y": y, "color": colour, "detail": {"field": "series", "type": "nominal"}}},
+             {"mark": {"type": "point", "filled": True, "size": 14}, "encoding": {"x": x, "y": y, "color": colour}}]
+    guides = _guides(breaks, share=share, target=None, y_axis=None, label=None)
+    return {"$schema": SCHEMA, "config": CONFIG | {"padding": 2}, "width": 130, "height": 34,
+            "layer": [*guides, {"data": {"values": rows}, "layer": marks}]}
 
 
 _ID = re.compile(r'id="([^"]+)"')
@@ -123,24 +131,25 @@ _ID = re.compile(r'id="([^"]+)"')
 def _accessible(svg: str, alt_text: str, prefix: str) -> str:
     """Root <svg> as one image with its text alternative; ids made unique so charts on one page never share
     a clip path."""
-    ids = set(_ID.findall(svg))
-    for old in ids:
+    for old in set(_ID.findall(svg)):
         svg = svg.replace(f'id="{old}"', f'id="{prefix}-{old}"').replace(f"url(#{old})", f"url(#{prefix}-{old})")
     label = html.escape(alt_text, quote=True)
     return svg.replace("<svg ", f'<svg role="img" aria-label="{label}" focusable="false" ', 1)
 
 
 class Renderer:
-    """Renders specs to SVG, each distinct (spec, locale) once, on a few threads (vl-convert releases the GIL)."""
+    """Renders specs to SVG, each distinct key once, on a few threads (vl-convert releases the GIL)."""
 
     def __init__(self, workers: int = 2):
         self.workers = workers
         self._jobs: dict[str, tuple[dict, str]] = {}
         self._done: dict[str, str] = {}
 
-    def add(self, key: str, spec: dict, lang: str) -> str:
+    def has(self, key: str) -> bool:
+        return key in self._jobs
+
+    def add(self, key: str, spec: dict, lang: str) -> None:
         self._jobs.setdefault(key, (spec, lang))
-        return key
 
     def run(self) -> None:
         import vl_convert as vlc

@@ -67,7 +67,7 @@ class Chart:
 def _points(views: Views, ind: Indicator, areas: list[tuple[str, str]]) -> list[Point]:
     points = []
     for area, role in areas:
-        for row in views.rows(ind.id, area).to_dict("records"):
+        for row in views.rows(ind.id, area):
             year, name = int(row["year"]), views.area_names[area]
             if ind.mode == "share":
                 wanted = [("T", row.get("women_share"))]
@@ -93,10 +93,12 @@ def trend_chart(views: Views, renderer: Renderer, ind: Indicator, lang: str,
     if not points:
         return None
     fmt = Fmt(lang)
-    rows = segments(points, ind.breaks)
     unit = ind.row.get("unit")
-    spec = trend_spec(rows, lang=lang, unit=unit, breaks=ind.breaks, share=ind.mode == "share", target=ind.target)
-    key = renderer.add(f"trend|{ind.id}|{'-'.join(a for a, _ in areas)}|{lang}", spec, lang)
+    key = f"trend|{ind.id}|{'-'.join(a for a, _ in areas)}|{lang}"
+    if not renderer.has(key):  # goal and indicator pages show the same chart
+        spec = trend_spec(segments(points, ind.breaks), lang=lang, unit=unit, breaks=ind.breaks,
+                          share=ind.mode == "share", target=ind.target)
+        renderer.add(key, spec, lang)
     labels = sorted({(p.role != "county", p.area, p.sex) for p in points})
     columns = [_series_label(fmt, ind, sex, area) for _, area, sex in labels]
     years = sorted({p.year for p in points})
@@ -118,8 +120,9 @@ def spark_chart(views: Views, renderer: Renderer, ind: Indicator, area: str, lan
     if not points:
         return None
     fmt = Fmt(lang)
-    key = renderer.add(f"spark|{ind.id}|{area}", spark_spec(segments(points, ind.breaks), share=ind.mode == "share",
-                                                              breaks=ind.breaks), "sv")
+    key = f"spark|{ind.id}|{area}"
+    if not renderer.has(key):  # one drawing for both languages: it has no text
+        renderer.add(key, spark_spec(segments(points, ind.breaks), share=ind.mode == "share", breaks=ind.breaks), "sv")
     years = sorted({p.year for p in points})
     alt = (f"{fmt.word('chart')}: {ind.name(lang)}, {views.area_names[area]}, {years[0]}–{years[-1]} "
            f"({len(years)} {fmt.word('year').lower()})")
@@ -180,7 +183,7 @@ def csv_rows(views: Views, ind: Indicator, chart_areas: list[str], ranking: dict
     latest year."""
     out = []
     for area in chart_areas:
-        out += views.rows(ind.id, area).to_dict("records")
+        out += views.rows(ind.id, area)
     out += [r["row"] for r in ranking["ranked"]]
     return [{c: ("" if i18n.is_missing(r.get(c)) else r.get(c)) for c in CSV_COLUMNS if c != "area_name"}
             | {"area_name": views.area_names.get(r["area_code"], "")} for r in out]

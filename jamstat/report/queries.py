@@ -6,10 +6,9 @@ exist yet are read when present: `SELECT *` plus `optional()`."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
-
-import pandas as pd
 
 COUNTRY = "00"
 
@@ -27,12 +26,12 @@ class ReportData:
     municipalities: list[dict]
     goals: list[dict]
     indicators: list[dict]
-    series: pd.DataFrame          # mart_gender_gap: the country, the county and its municipalities, every year
-    followup: pd.DataFrame        # mart_goal_followup: the county and its municipalities
+    series: list[dict]            # mart_gender_gap: the country, the county and its municipalities, every year
+    followup: list[dict]          # mart_goal_followup: the county and its municipalities
     subgoal_statuses: dict        # subgoal_key -> set of followup_status found for any area
     missing_status: dict          # (indicator_id, area_code, year, sex) -> source status of a null value
     provenance: dict              # indicator_id -> batches, fetched_at range, number of values
-    latest_months: pd.DataFrame   # monthly-only indicators: the latest month per area and sex
+    latest_months: list[dict]     # monthly-only indicators: the latest month per area and sex
     publication: dict | None = None
 
 
@@ -40,21 +39,16 @@ def optional(row: dict, *names: str, default=None):
     """The first of `names` present and non-null in a row (columns added by later mart versions)."""
     for name in names:
         value = row.get(name)
-        if value is not None and not (isinstance(value, float) and pd.isna(value)):
+        if value is not None and not (isinstance(value, float) and math.isnan(value)):
             return value
     return default
 
 
 def _records(con, sql: str, params: list | None = None) -> list[dict]:
-    frame = con.execute(sql, params or []).df()
-    return [{k: (None if _isnull(v) else v) for k, v in row.items()} for row in frame.to_dict("records")]
-
-
-def _isnull(value) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
-        return False
+    """Rows as dicts; SQL NULL is None (no pandas: NaN would blur missing and zero-division)."""
+    cursor = con.execute(sql, params or [])
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def _tables(con) -> set[str]:
@@ -90,15 +84,15 @@ def county_areas(con, county: str) -> tuple[dict, dict, list[dict]]:
     return county_rows[0], (country[0] if country else {"area_code": COUNTRY, "area_name": "Riket"}), municipalities
 
 
-def series(con, areas: list[str]) -> pd.DataFrame:
+def series(con, areas: list[str]) -> list[dict]:
     """mart_gender_gap for the given areas, every year (the charts, tables and rankings read it)."""
-    return con.execute("SELECT * FROM marts.mart_gender_gap WHERE area_code IN (SELECT unnest(?)) "
-                       "ORDER BY indicator_id, area_code, year", [areas]).df()
+    return _records(con, "SELECT * FROM marts.mart_gender_gap WHERE area_code IN (SELECT unnest(?)) "
+                         "ORDER BY indicator_id, area_code, year", [areas])
 
 
-def followup(con, areas: list[str]) -> pd.DataFrame:
-    return con.execute("SELECT * FROM marts.mart_goal_followup WHERE area_code IN (SELECT unnest(?)) "
-                       "ORDER BY subgoal_key, area_code, year", [areas]).df()
+def followup(con, areas: list[str]) -> list[dict]:
+    return _records(con, "SELECT * FROM marts.mart_goal_followup WHERE area_code IN (SELECT unnest(?)) "
+                         "ORDER BY subgoal_key, area_code, year", [areas])
 
 
 def subgoal_statuses(con) -> dict[str, set[str]]:
@@ -132,16 +126,16 @@ def provenance(con, areas: list[str]) -> dict[str, dict]:
     return {r["indicator_id"]: r for r in rows}
 
 
-def latest_months(con, areas: list[str]) -> pd.DataFrame:
+def latest_months(con, areas: list[str]) -> list[dict]:
     """Indicators published only by month (e.g. population): their latest month per area and sex."""
-    return con.execute("""
+    return _records(con, """
         WITH monthly_only AS (
             SELECT indicator_id FROM marts.fct_indicator_value GROUP BY indicator_id
             HAVING bool_and(period_granularity = 'month'))
         SELECT indicator_id, area_code, period, sex, value, status FROM marts.fct_indicator_value
         WHERE indicator_id IN (SELECT indicator_id FROM monthly_only) AND area_code IN (SELECT unnest(?))
         QUALIFY period = max(period) OVER (PARTITION BY indicator_id, area_code)
-        ORDER BY indicator_id, area_code, sex""", [areas]).df()
+        ORDER BY indicator_id, area_code, sex""", [areas])
 
 
 def load(published: Path, county: str) -> ReportData:

@@ -81,8 +81,7 @@ def _context(page: str, template: str, extra: dict, views: Views, renderer: Rend
         block = pages.indicator_block(views, renderer, extra["ind"], lang)
         extra = extra | {"block": block, "link": pages.source_link(extra["ind"].row),
                          "provenance": views.data.provenance.get(extra["ind"].id),
-                         "months": views.data.latest_months[views.data.latest_months["indicator_id"]
-                                                            == extra["ind"].id].to_dict("records")}
+                         "months": [r for r in views.data.latest_months if r["indicator_id"] == extra["ind"].id]}
     elif template == "municipality.html":
         extra = extra | {"goals": pages.profile_rows(views, renderer, extra["area"]["area_code"], lang)}
     elif template == "start.html":

@@ -3,9 +3,8 @@ of an indicator per area, municipal rankings and what the warehouse can and cann
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
-
-import pandas as pd
 
 from jamstat.report import i18n
 from jamstat.report.queries import ReportData, optional
@@ -20,8 +19,8 @@ def subgoal_sort_key(key: str) -> tuple:
     return tuple((0, int(p)) if p.isdigit() else (1, p) for p in parts)
 
 
-def clean(value):
-    return None if i18n.is_missing(value) else value
+def has_value(row: dict) -> bool:
+    return any(row.get(c) is not None for c in VALUE_COLUMNS)
 
 
 @dataclass
@@ -49,17 +48,16 @@ def break_years(row: dict) -> set[int]:
     return years
 
 
-def chart_mode(row: dict, rows: pd.DataFrame) -> tuple[str, float | None]:
+def chart_mode(row: dict, rows: list[dict]) -> tuple[str, float | None]:
     """How an indicator is drawn: its women's share with the 40–60 band when that is the judged metric, women
     and men as two lines when the source gives both, otherwise its single value (with the target line)."""
-    if rows.empty:
+    if not any(has_value(r) for r in rows):
         return "none", None
-    metric = rows["parity_metric"].dropna()
-    metric = metric.iloc[0] if len(metric) else None
-    if metric == "women_share" and rows["women_share"].notna().any():
+    metric = next((r["parity_metric"] for r in rows if r.get("parity_metric")), None)
+    if metric == "women_share" and any(r.get("women_share") is not None for r in rows):
         return "share", 50.0
-    if row.get("measure_type") == "value_by_sex" and (rows["value_women"].notna().any()
-                                                      or rows["value_men"].notna().any()):
+    if row.get("measure_type") == "value_by_sex" and any(
+            r.get("value_women") is not None or r.get("value_men") is not None for r in rows):
         return "by_sex", None
     target = {"women_pct_of_men": 100.0, "gap_women_minus_men": 0.0}.get(row.get("value_semantics"))
     return "single", target
@@ -74,20 +72,20 @@ class Views:
         self.country = data.country["area_code"]
         self.municipality_codes = [m["area_code"] for m in data.municipalities]
         self.area_names = {a["area_code"]: a["area_name"] for a in [data.county, data.country, *data.municipalities]}
-        self.by_indicator = {k: g for k, g in data.series.groupby("indicator_id", sort=False)}
-        valued = data.series[data.series[VALUE_COLUMNS].notna().any(axis=1)]
-        self.valued = set(zip(valued["indicator_id"], valued["area_code"], strict=True))
+        self.by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)   # (indicator, area) -> rows by year
+        self.by_indicator: dict[str, list[dict]] = defaultdict(list)
+        for row in data.series:
+            self.by_key[(row["indicator_id"], row["area_code"])].append(row)
+            self.by_indicator[row["indicator_id"]].append(row)
+        self.valued = {key for key, rows in self.by_key.items() if any(has_value(r) for r in rows)}
         self.indicators: dict[str, Indicator] = {}
         for row in data.indicators:
-            rows = self.rows(row["indicator_id"])
-            mode, target = chart_mode(row, rows)
+            mode, target = chart_mode(row, self.by_indicator.get(row["indicator_id"], []))
             self.indicators[row["indicator_id"]] = Indicator(row, mode, target, break_years(row))
 
-    def rows(self, indicator_id: str, area: str | None = None) -> pd.DataFrame:
-        frame = self.by_indicator.get(indicator_id)
-        if frame is None:
-            return self.data.series.iloc[0:0]
-        return frame if area is None else frame[frame["area_code"] == area]
+    def rows(self, indicator_id: str, area: str) -> list[dict]:
+        """One indicator's rows for one area, by year."""
+        return self.by_key.get((indicator_id, area), [])
 
     # --- goals ------------------------------------------------------------------------------------------------
     def goal_tree(self) -> list[dict]:
@@ -135,17 +133,16 @@ class Views:
         """One sub-goal tile: status in words, counts on the county's latest year with data, and how many of
         its municipalities have values."""
         key = sub["subgoal_key"]
-        fu = self.data.followup
-        county_rows = fu[(fu["subgoal_key"] == key) & (fu["area_code"] == self.county)
-                         & (fu["n_indicators_with_data"] > 0)]
-        latest = county_rows.sort_values("year").iloc[-1].to_dict() if len(county_rows) else None
+        county_rows = sorted((r for r in self.data.followup if r["subgoal_key"] == key
+                              and r["area_code"] == self.county and (r["n_indicators_with_data"] or 0) > 0),
+                             key=lambda r: r["year"])
+        latest = county_rows[-1] if county_rows else None
         indicators = self.subgoal_indicators(key)
         local = [self.county, *self.municipality_codes]
         munis = [m for m in self.municipality_codes if any(self.has_values(i.id, m) for i in indicators)]
         in_scope = [i for i in indicators if any(self.has_values(i.id, a) for a in local)]
         country_only = [i for i in indicators if i not in in_scope and self.has_values(i.id, self.country)]
-        muni_years = [int(y) for i in indicators
-                      for y in self.rows(i.id).loc[lambda f: f["area_code"].isin(munis), "year"]]
+        muni_years = [r["year"] for i in indicators for m in munis for r in self.rows(i.id, m) if has_value(r)]
         return {"sub": sub, "status": self.subgoal_status(sub), "n_catalog": len(indicators),
                 "n_with_values": len(in_scope), "n_country_only": len(country_only),
                 "county": None if latest is None else {
@@ -179,11 +176,8 @@ class Views:
     # --- values -------------------------------------------------------------------------------------------------
     def latest(self, indicator_id: str, area: str) -> dict | None:
         """The area's latest year with a value, as a plain dict (None when the area has no value)."""
-        rows = self.rows(indicator_id, area)
-        rows = rows[rows[VALUE_COLUMNS].notna().any(axis=1)]
-        if rows.empty:
-            return None
-        return {k: clean(v) for k, v in rows.sort_values("year").iloc[-1].to_dict().items()}
+        rows = [r for r in self.rows(indicator_id, area) if has_value(r)]
+        return rows[-1] if rows else None
 
     def measure(self, ind: Indicator, row: dict | None):
         """The number a row is judged on: women's share, the women − men gap, or the single value."""
@@ -208,15 +202,12 @@ class Views:
     def ranking(self, ind: Indicator) -> dict:
         """The county's municipalities on the latest year any of them has a value: the most equal first
         (closest to the target), then those without a value for that year, by name."""
-        rows = self.rows(ind.id)
-        rows = rows[rows["area_code"].isin(self.municipality_codes)]
-        rows = rows[rows[VALUE_COLUMNS].notna().any(axis=1)]
-        if rows.empty:
+        rows = [r for m in self.municipality_codes for r in self.rows(ind.id, m) if has_value(r)]
+        if not rows:
             return {"year": None, "ranked": [], "without": [], "order": None}
-        year = int(rows["year"].max())
+        year = max(r["year"] for r in rows)
         ranked = []
-        for row in rows[rows["year"] == year].to_dict("records"):
-            row = {k: clean(v) for k, v in row.items()}
+        for row in (r for r in rows if r["year"] == year):
             measure = self.measure(ind, row)
             target = ind.target if ind.target is not None else (0.0 if ind.mode == "by_sex" else None)
             distance = abs(measure - target) if measure is not None and target is not None else None

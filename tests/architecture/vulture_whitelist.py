@@ -28,3 +28,6 @@ Variable.elimination_value, Variable.codelists
 Check.failing_rows, GateResult.duration_s, GateResult.started_at
 # GX context settings are assigned, not read.
 _.progress_bars
+# Called from the report's Jinja templates (jamstat/report/templates).
+from jamstat.report.pages import Fmt
+Fmt.check_status, Fmt.semantics, Fmt.when, Fmt.unit, Fmt.direction
