@@ -4,8 +4,10 @@ here (a national report has thousands of small charts; building each through alt
 than rendering it).
 
 Women and men have the same colour on every chart (Okabe–Ito vermillion and blue, which colour-blind readers
-tell apart) and the same point shape; the county is a solid line, the country a dashed one. A line joins only
-consecutive years of one series without a series break: a gap in the data stays a gap."""
+tell apart); the county is a solid line, the country a dashed one; every chart has its numbers in a table and a
+text alternative, so nothing depends on colour alone. A line joins only consecutive years of one series without
+a series break: a gap in the data stays a gap, and a year standing alone is a dot. Lines carry no point per
+year: at national scale the points cost more to draw than everything else on the chart."""
 from __future__ import annotations
 
 import html
@@ -52,28 +54,28 @@ def segments(points: list[Point], breaks: set[int]) -> list[dict]:
 def _x(rows: list[dict], breaks: set[int], axis) -> dict:
     years = [r["year"] for r in rows] + list(breaks)
     return {"field": "year", "type": "quantitative", "title": None, "axis": axis,
-            "scale": {"domain": [min(years) - 0.5, max(years) + 0.5], "nice": False}}
+            "scale": {"domain": [min(years) - 0.5, max(years) + 0.5], "nice": False, "zero": False}}
 
 
-def _guides(breaks: set[int], *, share: bool, target: float | None, y_axis, label: str | None) -> list[dict]:
-    """Background layers: the 40–60 band, the target line and the series-break rules."""
+def _guides(breaks: set[int], *, x: dict, y: dict, share: bool, target: float | None, label: str | None) -> list[dict]:
+    """Background layers: the 40–60 band, the target line and the series-break rules, on the data's own scales
+    (a layer with default scales would stretch the axes to zero)."""
     layers = []
     if share:
         layers.append({"data": {"values": [{"lo": 40, "hi": 60}]}, "mark": {"type": "rect", "color": BAND},
-                       "encoding": {"y": {"field": "lo", "type": "quantitative", "axis": y_axis},
-                                    "y2": {"field": "hi"}}})
+                       "encoding": {"y": y | {"field": "lo"}, "y2": {"field": "hi"}}})
     if target is not None:
         layers.append({"data": {"values": [{"t": target}]}, "mark": {"type": "rule", "color": RULE},
-                       "encoding": {"y": {"field": "t", "type": "quantitative", "axis": y_axis}}})
+                       "encoding": {"y": y | {"field": "t"}}})
     if breaks:
         marks = {"values": [{"x": b - 0.5, "label": label or ""} for b in sorted(breaks)]}
+        rule_x = x | {"field": "x"}
         layers.append({"data": marks, "mark": {"type": "rule", "color": RULE, "strokeDash": [2, 2]},
-                       "encoding": {"x": {"field": "x", "type": "quantitative", "axis": None}}})
+                       "encoding": {"x": rule_x}})
         if label:
             layers.append({"data": marks, "mark": {"type": "text", "align": "left", "dx": 3, "dy": 2, "fontSize": 10,
                                                    "color": RULE, "baseline": "top"},
-                           "encoding": {"x": {"field": "x", "type": "quantitative", "axis": None},
-                                        "y": {"value": 0}, "text": {"field": "label"}}})
+                           "encoding": {"x": rule_x, "y": {"value": 0}, "text": {"field": "label"}}})
     return layers
 
 
@@ -98,29 +100,37 @@ def trend_spec(rows: list[dict], *, lang: str, unit: str | None, breaks: set[int
             "encoding": {"x": x, "y": y, "color": colour, "detail": {"field": "series", "type": "nominal"},
                          "strokeDash": {"field": "area", "type": "nominal", "title": None,
                                         "scale": {"domain": areas, "range": [DASHES[roles[a]] for a in areas]}}}}
-    dots = {"mark": {"type": "point", "filled": True, "size": 36},
-            "encoding": {"x": x, "y": y, "color": colour,
-                         "shape": {"field": "sex_label", "type": "nominal", "title": None,
-                                   "scale": {"domain": colour["scale"]["domain"],
-                                             "range": [SEX_STYLE[s][1] for s in present]}}}}
-    guides = _guides(breaks, share=share, target=target, y_axis=y_axis, label=i18n.word(lang, "series_break"))
+    layers = [line]
+    alone = [r for r in rows if sum(1 for o in rows if o["series"] == r["series"]) == 1]
+    if alone:  # a year without a neighbour in its series is a dot (a line needs two)
+        layers.append({"data": {"values": alone}, "mark": {"type": "point", "filled": True, "size": 40},
+                       "encoding": {"x": x, "y": y, "color": colour,
+                                    "shape": {"field": "sex_label", "type": "nominal", "title": None,
+                                              "scale": {"domain": colour["scale"]["domain"],
+                                                        "range": [SEX_STYLE[s][1] for s in present]}}}})
+    guides = _guides(breaks, x=x, y=y, share=share, target=target, label=i18n.word(lang, "series_break"))
     return {"$schema": SCHEMA, "config": CONFIG, "width": width, "height": height,
-            "layer": [*guides, {"data": {"values": rows}, "layer": [line, dots]}]}
+            "layer": [*guides, {"data": {"values": rows}, "layer": layers}]}
 
 
 def spark_spec(rows: list[dict], *, share: bool, breaks: set[int]) -> dict:
     """A small trend without text (the numbers sit in the table row next to it), the same in both languages."""
     colours = {"K": WOMEN, "M": MEN, "T": WOMEN if share else TOTAL}
+    sizes: dict[str, int] = {}
     for r in rows:
         r["colour"] = colours[r["sex"]]
+        sizes[r["series"]] = sizes.get(r["series"], 0) + 1
     x = _x(rows, breaks, None)
     y = {"field": "value", "type": "quantitative", "axis": None,
          "scale": {"zero": False} | ({"domain": [0, 100]} if share else {})}
     colour = {"field": "colour", "type": "nominal", "scale": None}
     marks = [{"mark": {"type": "line", "strokeWidth": 1.5},
-              "encoding": {"x": x, "y": y, "color": colour, "detail": {"field": "series", "type": "nominal"}}},
-             {"mark": {"type": "point", "filled": True, "size": 14}, "encoding": {"x": x, "y": y, "color": colour}}]
-    guides = _guides(breaks, share=share, target=None, y_axis=None, label=None)
+              "encoding": {"x": x, "y": y, "color": colour, "detail": {"field": "series", "type": "nominal"}}}]
+    alone = [r for r in rows if sizes[r["series"]] == 1]  # a year with no neighbour is a dot, not an invisible line
+    if alone:
+        marks.append({"data": {"values": alone}, "mark": {"type": "point", "filled": True, "size": 16},
+                      "encoding": {"x": x, "y": y, "color": colour}})
+    guides = _guides(breaks, x=x, y=y, share=share, target=None, label=None)
     return {"$schema": SCHEMA, "config": CONFIG | {"padding": 2}, "width": 130, "height": 34,
             "layer": [*guides, {"data": {"values": rows}, "layer": marks}]}
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 
-from babel.numbers import format_decimal
-
 LANGS = ("sv", "en")
-BABEL_LOCALE = {"sv": "sv_SE", "en": "en_GB"}
+SEPARATORS = {"sv": ("\u00a0", ","), "en": (",", ".")}  # (thousands, decimal): "2 486 498,5" / "2,486,498.5"
 CHART_LOCALE = {"sv": "sv-SE", "en": "en-GB"}  # d3-format locales bundled with vl-convert
 
 # Decimals shown per unit, and the unit's suffix per language ("" = none). Percent gaps are percentage points.
@@ -146,8 +144,10 @@ def number(value, lang: str, decimals: int = 1) -> str:
     """A plain number in the language's format (decimal comma in Swedish); '–' when missing."""
     if is_missing(value):
         return WORDS[lang]["no_value"]
-    pattern = "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=pattern, locale=BABEL_LOCALE[lang])
+    value = round(float(value), decimals) or 0.0  # no "-0,0"
+    thousands, point = SEPARATORS[lang]
+    text = f"{abs(value):,.{decimals}f}".replace(",", "\x00").replace(".", point).replace("\x00", thousands)
+    return ("\u2212" + text) if value < 0 else text
 
 
 def unit_suffix(unit: str | None, lang: str) -> str:

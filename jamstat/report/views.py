@@ -73,11 +73,15 @@ class Views:
         self.municipality_codes = [m["area_code"] for m in data.municipalities]
         self.area_names = {a["area_code"]: a["area_name"] for a in [data.county, data.country, *data.municipalities]}
         self.by_key: dict[tuple[str, str], list[dict]] = defaultdict(list)   # (indicator, area) -> rows by year
+        self.valued: dict[tuple[str, str], list[dict]] = defaultdict(list)   # the same, only rows with a value
         self.by_indicator: dict[str, list[dict]] = defaultdict(list)
         for row in data.series:
-            self.by_key[(row["indicator_id"], row["area_code"])].append(row)
+            key = (row["indicator_id"], row["area_code"])
+            self.by_key[key].append(row)
             self.by_indicator[row["indicator_id"]].append(row)
-        self.valued = {key for key, rows in self.by_key.items() if any(has_value(r) for r in rows)}
+            if has_value(row):
+                self.valued[key].append(row)
+        self._rankings: dict[str, dict] = {}
         self.indicators: dict[str, Indicator] = {}
         for row in data.indicators:
             mode, target = chart_mode(row, self.by_indicator.get(row["indicator_id"], []))
@@ -142,7 +146,7 @@ class Views:
         munis = [m for m in self.municipality_codes if any(self.has_values(i.id, m) for i in indicators)]
         in_scope = [i for i in indicators if any(self.has_values(i.id, a) for a in local)]
         country_only = [i for i in indicators if i not in in_scope and self.has_values(i.id, self.country)]
-        muni_years = [r["year"] for i in indicators for m in munis for r in self.rows(i.id, m) if has_value(r)]
+        muni_years = [r["year"] for i in indicators for m in munis for r in self.valued.get((i.id, m), [])]
         return {"sub": sub, "status": self.subgoal_status(sub), "n_catalog": len(indicators),
                 "n_with_values": len(in_scope), "n_country_only": len(country_only),
                 "county": None if latest is None else {
@@ -176,7 +180,7 @@ class Views:
     # --- values -------------------------------------------------------------------------------------------------
     def latest(self, indicator_id: str, area: str) -> dict | None:
         """The area's latest year with a value, as a plain dict (None when the area has no value)."""
-        rows = [r for r in self.rows(indicator_id, area) if has_value(r)]
+        rows = self.valued.get((indicator_id, area))
         return rows[-1] if rows else None
 
     def measure(self, ind: Indicator, row: dict | None):
@@ -202,7 +206,12 @@ class Views:
     def ranking(self, ind: Indicator) -> dict:
         """The county's municipalities on the latest year any of them has a value: the most equal first
         (closest to the target), then those without a value for that year, by name."""
-        rows = [r for m in self.municipality_codes for r in self.rows(ind.id, m) if has_value(r)]
+        if ind.id not in self._rankings:
+            self._rankings[ind.id] = self._ranking(ind)
+        return self._rankings[ind.id]
+
+    def _ranking(self, ind: Indicator) -> dict:
+        rows = [r for m in self.municipality_codes for r in self.valued.get((ind.id, m), [])]
         if not rows:
             return {"year": None, "ranked": [], "without": [], "order": None}
         year = max(r["year"] for r in rows)

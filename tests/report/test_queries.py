@@ -134,6 +134,9 @@ def test_swedish_and_english_number_formats():
     assert i18n.value(15.778849, "percent", "en") == "15.8%"
     assert i18n.value(2486498.0, "count", "sv") == "2\u00a0486\u00a0498"
     assert i18n.gap(9.91008, "percent", "sv") == "+9,9\u00a0procentenheter"
+    assert i18n.gap(-82.6, "SEK_thousand", "en") == "\u221282.6\u00a0SEK thousand"
+    assert i18n.number(-0.04, "sv", 1) == "0,0", "no negative zero"
+    assert i18n.number(1234567.891, "en", 2) == "1,234,567.89"
     assert i18n.value(None, "percent", "sv") == "–"
 
 
