@@ -189,3 +189,31 @@ def test_any_county_works_dalarna(replay_site, page, tmp_path):
     assert page.locator("h1").inner_text() == "Jämställdhet i Dalarnas län"
     assert "Falun" in page.locator("main").inner_text()
     assert errors == []
+
+
+def test_works_from_a_plain_static_web_server(replay_site, page):
+    import functools
+    import http.server
+    import threading
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(replay_site.current.resolve()))
+    handler.log_message = lambda *_a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}/"
+    problems = []
+    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
+    page.on("request", lambda r: r.url.startswith(base) or problems.append(f"outside {r.url}"))
+    try:
+        for path in ("index.html", "en/index.html", "goal-3.html", "municipality-0180.html", "quality.html",
+                     "en/indicator-home_care_80plus_share.html"):
+            page.goto(base + path, wait_until="load")
+            assert page.locator("h1").count() == 1
+        csv = page.request.get(base + "data/home_care_80plus_share.csv")
+        assert csv.ok and "0180" in csv.text()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert problems == []
