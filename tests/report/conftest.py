@@ -1,16 +1,13 @@
-"""A real replay publication (tools/make_run.py in temp dirs, as `make run` does it) whose transform_publish run
-rendered the report, and Debian's chromium driven by Playwright, shared by the browser tests."""
+"""The session's real replay publication (tests/conftest.py: one `make run` whose transform_publish run rendered
+the report), seen as a site, and Debian's chromium driven by Playwright, shared by the browser tests."""
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, make_pipeline_env
+from tests.support.pipeline import ReplayRun
 
 CHROMIUM = Path("/usr/bin/chromium")
 BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -21,7 +18,6 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
 class ReplaySite:
     env: dict
     warehouse: Path
-    stdout: str
 
     @property
     def current(self) -> Path:
@@ -29,12 +25,10 @@ class ReplaySite:
 
 
 @pytest.fixture(scope="session")
-def replay_site(tmp_path_factory, airflow_db_template) -> ReplaySite:
-    env = make_pipeline_env(tmp_path_factory, airflow_db_template)
-    result = subprocess.run([sys.executable, "-m", "tools.make_run"], env=env, cwd=REPO, capture_output=True,
-                            text=True, timeout=900)
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return ReplaySite(env, Path(env["JAMSTAT_WAREHOUSE_DIR"]), result.stdout)
+def replay_site(replay_publication: ReplayRun) -> ReplaySite:
+    """Read only: a test that changes files works on `copy_pipeline(replay_site.env, tmp_path)`."""
+    assert "Follow-up report:" in replay_publication.stdout, replay_publication.stdout[-2000:]
+    return ReplaySite(replay_publication.env, Path(replay_publication.env["JAMSTAT_WAREHOUSE_DIR"]))
 
 
 @pytest.fixture(scope="session")
@@ -58,9 +52,3 @@ def page(browser):
         yield context.new_page()
     finally:
         context.close()
-
-
-def copy_warehouse(site: ReplaySite, target: Path) -> Path:
-    """A private copy of the published warehouse (report history included) for tests that change it."""
-    shutil.copytree(site.warehouse, target, symlinks=True, ignore=shutil.ignore_patterns("work", "logs"))
-    return target

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, make_pipeline_env
+from tests.conftest import REPO
+from tests.support.pipeline import make_pipeline_env
 from tools.processes import free_port
 
 pytestmark = pytest.mark.slow
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def airflow_ui(replay_site, tmp_path_factory, airflow_db_template):
-    env = make_pipeline_env(tmp_path_factory, airflow_db_template)
+    env = make_pipeline_env(tmp_path_factory.mktemp("report_ui"), airflow_db_template)
     env["JAMSTAT_WAREHOUSE_DIR"] = str(replay_site.warehouse)  # served read-only
     env["JAMSTAT_AIRFLOW_PORT"] = str(port := free_port())
     env.pop("AIRFLOW__CORE__PLUGINS_FOLDER", None)

@@ -177,9 +177,10 @@ def test_any_county_works_dalarna(replay_site, page, tmp_path):
 
     from jamstat.report.site import render_report
     from jamstat.settings import Settings
-    from tests.report.conftest import copy_warehouse
+    from tests.support.pipeline import copy_pipeline
 
-    settings = dataclasses.replace(Settings.from_env(), warehouse_dir=copy_warehouse(replay_site, tmp_path / "w"))
+    warehouse = Path(copy_pipeline(replay_site.env, tmp_path)["JAMSTAT_WAREHOUSE_DIR"])
+    settings = dataclasses.replace(Settings.from_env(), warehouse_dir=warehouse)
     index = render_report(settings, county="20")
     site = index.parent
     assert len(list(site.glob("municipality-20*.html"))) == 15, "Dalarna's 15 municipalities"

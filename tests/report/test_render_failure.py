@@ -3,30 +3,22 @@ the run is red, and warehouse/report/current keeps the previous report."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import REPO, make_pipeline_env
-from tests.report.conftest import copy_warehouse
+from tests.support.pipeline import copy_pipeline, dags_test
 
 pytestmark = pytest.mark.slow
 
 
-def test_failed_render_keeps_the_publication_and_the_previous_report(replay_site, tmp_path, tmp_path_factory,
-                                                                       airflow_db_template):
-    env = make_pipeline_env(tmp_path_factory, airflow_db_template)
-    warehouse = copy_warehouse(replay_site, tmp_path / "warehouse")
-    shutil.copytree(replay_site.env["JAMSTAT_DATA_DIR"], tmp_path / "data")
-    env |= {"JAMSTAT_WAREHOUSE_DIR": str(warehouse), "JAMSTAT_DATA_DIR": str(tmp_path / "data"),
-            "JAMSTAT_REPORT_COUNTY": "99"}  # no such county: the render fails after a good publication
+def test_failed_render_keeps_the_publication_and_the_previous_report(replay_site, tmp_path):
+    env = copy_pipeline(replay_site.env, tmp_path)
+    env["JAMSTAT_REPORT_COUNTY"] = "99"  # no such county: the render fails after a good publication
+    warehouse = Path(env["JAMSTAT_WAREHOUSE_DIR"])
     before = (warehouse / "report" / "current").resolve()
-    result = subprocess.run([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"], env=env, cwd=REPO,
-                            capture_output=True, text=True, timeout=600)
+    result = dags_test(env, "transform_publish")
     log = result.stdout + result.stderr
     assert result.returncode != 0, "the run is red"
     assert "'99' is not in marts.dim_area" in log, log[-3000:]
