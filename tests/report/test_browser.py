@@ -197,13 +197,16 @@ def test_works_from_a_plain_static_web_server(replay_site, page):
     import http.server
     import threading
 
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(replay_site.current.resolve()))
-    handler.log_message = lambda *_a: None
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *_args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(replay_site.current.resolve()))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     problems = []
-    page.on("console", lambda m: m.type == "error" and problems.append(m.text))
+    page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
     page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
     page.on("request", lambda r: r.url.startswith(base) or problems.append(f"outside {r.url}"))
