@@ -51,7 +51,9 @@ def crawl(replay_site, browser) -> Crawl:
     page = context.new_page()
     page.on("console", lambda m: m.type == "error" and result.console_errors.append(f"{page.url}: {m.text}"))
     page.on("pageerror", lambda e: result.console_errors.append(f"{page.url}: {e}"))
-    page.on("requestfailed", lambda r: result.failed.append(f"{r.url} ({r.failure})"))
+    # ERR_ABORTED is the browser dropping the previous page's lazy favicon request when the crawl moves on; a
+    # missing file fails with ERR_FILE_NOT_FOUND and is caught
+    page.on("requestfailed", lambda r: r.failure == "net::ERR_ABORTED" or result.failed.append(f"{r.url} ({r.failure})"))
     page.on("request", lambda r: r.url.startswith(root) or result.outside.append(r.url))
     todo = [root + "index.html"]
     try:
