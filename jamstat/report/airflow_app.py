@@ -50,7 +50,8 @@ def create_app() -> FastAPI:
     async def explain(_request: Request, exc: HTTPException):
         if exc.status_code in (401, 403):
             return HTMLResponse(LOGIN_PAGE, status_code=exc.status_code)
-        return HTMLResponse(f"<!doctype html><p>{html.escape(str(exc.detail))}. Render the report with <code>make report</code> "
+        detail = html.escape(str(exc.detail))
+        return HTMLResponse(f"<!doctype html><p>{detail}. Render the report with <code>make report</code> "
                             "(or a `make run`).</p>", status_code=exc.status_code)
 
     @app.get("/{path:path}", dependencies=[Depends(logged_in)])

@@ -56,7 +56,8 @@ WORDS = {
     },
     "en": {
         "site_title": "Follow-up of the gender-equality strategy", "switch": "Svenska", "skip": "Skip to content",
-        "start": "Start", "goal": "Goal", "goals": "Goals", "municipalities": "Municipalities", "indicators": "Indicators",
+        "start": "Start", "goal": "Goal", "goals": "Goals", "municipalities": "Municipalities",
+        "indicators": "Indicators",
         "coverage": "Coverage", "quality": "Quality", "women": "Women", "men": "Men", "total": "Total",
         "women_share": "Women's share", "gap": "Gap W − M", "value": "Value", "year": "Year",
         "county": "County", "country": "Sweden", "municipality": "Municipality", "rank": "Rank",
@@ -101,7 +102,8 @@ SEMANTICS = {
                   "en": "Men's share of the whole, in percent; women's share is 100 minus it."},
     "women_pct_of_men": {"sv": "Kvinnors värde i procent av mäns (100 = lika).",
                          "en": "Women's value as a percentage of men's (100 = equal)."},
-    "gap_women_minus_men": {"sv": "Kvinnors värde minus mäns (0 = lika).", "en": "Women's value minus men's (0 = equal)."},
+    "gap_women_minus_men": {"sv": "Kvinnors värde minus mäns (0 = lika).",
+                            "en": "Women's value minus men's (0 = equal)."},
     "level": {"sv": "Ett värde för alla, inte uppdelat på kön.", "en": "One value for everyone, not split by sex."},
 }
 
@@ -118,7 +120,7 @@ MODE_BANNER = {
                      "and cover only a few series. This is not a complete follow-up."},
     "synthetic": {"sv": "SYNTETISKA DATA: slumpade värden för prestandatest. Siffrorna betyder ingenting.",
                   "en": "SYNTHETIC DATA: random values for benchmarking. The figures mean nothing."},
-    "unknown": {"sv": "Källäget för den här publiceringen är okänt: lita inte på siffrorna utan att kontrollera dem.",
+    "unknown": {"sv": "Publiceringens källäge är okänt: kontrollera siffrorna innan du använder dem.",
                 "en": "The source mode of this publication is unknown: check the figures before relying on them."},
 }
 

@@ -28,7 +28,8 @@ AREAS = [("00", "Riket", "country", None), ("01", "Stockholms län", "county", "
          ("2080", "Falun", "municipality", "20")]
 GOAL = "Kvinnor och män tar lika stor del av det obetalda arbetet i Stockholms län."
 GOALS = [
-    {"subgoal_key": "1.1", "goal_id": "1", "goal_sv": "Kvinnor och män har samma makt och inflytande i Stockholms län.",
+    {"subgoal_key": "1.1", "goal_id": "1",
+     "goal_sv": "Kvinnor och män har samma makt och inflytande i Stockholms län.",
      "subgoal_id": "1.1", "subgoal_sv": "Samma makt i arbetslivet", "is_strategy_subgoal": True,
      "n_indicators": 1, "n_indicators_with_public_source": 1},
     {"subgoal_key": "3.3", "goal_id": "3", "goal_sv": GOAL, "subgoal_id": "3.3", "subgoal_sv": "Föräldrar delar lika",
@@ -131,7 +132,8 @@ def build(path: Path, *, modes: tuple[str, ...] = ("replay",), publications: boo
             _insert(con, table, columns, content.get(table, []))
         if publications:
             con.execute(f"CREATE TABLE marts.publications ({', '.join(f'{c} {t}' for c, t in PUBLICATIONS.items())})")
-            con.execute("INSERT INTO marts.publications VALUES ('run-1', 'abc', TIMESTAMP '2026-11-30 05:52:00', ?, ?, ?, "
-                        "'v1.0.0')", [json.dumps(list(modes)), json.dumps({"fct_indicator_value": len(FACTS)}),
-                                      json.dumps([{"gate": "dbt", "success": True, "checks": 3, "failed": []}])])
+            gates = [{"gate": "dbt", "success": True, "checks": 3, "failed": []}]
+            con.execute("INSERT INTO marts.publications VALUES "
+                        "('run-1', 'abc', TIMESTAMP '2026-11-30 05:52:00', ?, ?, ?, 'v1.0.0')",
+                        [json.dumps(list(modes)), json.dumps({"fct_indicator_value": len(FACTS)}), json.dumps(gates)])
     return path

@@ -53,7 +53,8 @@ def crawl(replay_site, browser) -> Crawl:
     page.on("pageerror", lambda e: result.console_errors.append(f"{page.url}: {e}"))
     # ERR_ABORTED is the browser dropping the previous page's lazy favicon request when the crawl moves on; a
     # missing file fails with ERR_FILE_NOT_FOUND and is caught
-    page.on("requestfailed", lambda r: r.failure == "net::ERR_ABORTED" or result.failed.append(f"{r.url} ({r.failure})"))
+    page.on("requestfailed",
+            lambda r: r.failure == "net::ERR_ABORTED" or result.failed.append(f"{r.url} ({r.failure})"))
     page.on("request", lambda r: r.url.startswith(root) or result.outside.append(r.url))
     todo = [root + "index.html"]
     try:
@@ -132,7 +133,8 @@ def _norm(text: str) -> str:
 
 def test_stockholm_home_care_2023_on_the_municipality_page(replay_site, page):
     with duckdb.connect(str(replay_site.warehouse / "jamstat.duckdb"), read_only=True) as con:
-        indicator = con.execute("select indicator_id from marts.dim_indicator where source_ref = 'N21704'").fetchone()[0]
+        indicator = con.execute(
+            "select indicator_id from marts.dim_indicator where source_ref = 'N21704'").fetchone()[0]
     page.goto((replay_site.current / "municipality-0180.html").as_uri())
     row = page.locator(f'tr[data-indicator="{indicator}"]')
     assert _norm(row.locator("td").nth(0).inner_text()) == "2023"
