@@ -24,7 +24,7 @@ export PYTHONPATH := $(CURDIR)
 INSTALLED := $(VENV)/.installed
 AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
 
-.PHONY: help install run test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
+.PHONY: help install run report test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ $(AIRFLOW_READY): $(INSTALLED)
 
 run: $(AIRFLOW_READY) ## run the whole pipeline once as real Airflow DAG runs (JAMSTAT_MODE=auto|live|replay)
 	@$(BIN)/python -m tools.make_run
+
+report: $(INSTALLED) ## re-render the follow-up web report from the published warehouse (COUNTY=20 for another county)
+	@$(BIN)/python -m jamstat.report $(if $(COUNTY),--county $(COUNTY))
 
 test: $(AIRFLOW_READY) ## the whole test suite (CI also runs test-distributed)
 	@$(BIN)/python -m pytest --ignore=tests/distributed $(PYTEST_ARGS)

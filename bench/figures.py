@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.report_figures import report
 from jamstat.settings import REPO_ROOT, Settings
 
 RECORDINGS = REPO_ROOT / "ingest" / "replay" / "recordings"
@@ -226,4 +227,4 @@ def _national(years: int, suffix: str) -> dict:
     return {k + suffix: v for k, v in figures.items()}
 
 
-ALL = [normalize_speed, noop_refresh, national_scale, national_scale_3m, make_run]
+ALL = [normalize_speed, noop_refresh, national_scale, national_scale_3m, report, make_run]

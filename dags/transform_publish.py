@@ -10,9 +10,12 @@ Write-audit-publish on the DuckDB warehouse:
    finds bad data.
 3. **publish** — only when *every* gate succeeded (`all_success`): atomic swap into `warehouse/jamstat.duckdb`,
    Parquet exports, the `marts.publications` audit row and a quality report. Emits `jamstat_published`.
-4. **publish_postgres** — optional (when `JAMSTAT_POSTGRES_URL` is set): the published marts are copied into a
+4. **render_report** — after publish: the follow-up web report rendered from the published warehouse into
+   `warehouse/report/<run_id>/`, then `warehouse/report/current` re-pointed. If it fails, the publication
+   stands, this task is red, and `current` keeps the previous report.
+5. **publish_postgres** — optional (when `JAMSTAT_POSTGRES_URL` is set): the published marts are copied into a
    new PostgreSQL schema that replaces `marts` in one transaction; BI tools log in as a read-only role.
-5. **quarantine** — only when something failed: candidate and results kept in `warehouse/quarantine/<run_id>/`;
+6. **quarantine** — only when something failed: candidate and results kept in `warehouse/quarantine/<run_id>/`;
    the published warehouse is untouched.
 
 Triggered by any raw-source Asset; `make run` runs it once after the ingest DAGs.
@@ -68,6 +71,12 @@ def transform_publish():
 
         return tasks.publish(_run_id())
 
+    @task
+    def render_report() -> dict:
+        from jamstat.orchestration import audit_publish_tasks as tasks
+
+        return tasks.render_report(_run_id())
+
     @task(retries=2)
     def publish_postgres() -> dict:
         from jamstat.orchestration import audit_publish_tasks as tasks
@@ -85,7 +94,7 @@ def transform_publish():
     built >> gates
     published = publish()
     gates >> published
-    published >> publish_postgres()
+    published >> [publish_postgres(), render_report()]
     [built, *gates] >> quarantine()
 
 

@@ -29,6 +29,7 @@ class Settings:
     dbt_project_dir: Path
     expectations_dir: Path
     postgres_url: str | None
+    report_county: str = "01"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -44,6 +45,7 @@ class Settings:
             dbt_project_dir=_env_path("JAMSTAT_DBT_PROJECT_DIR", REPO_ROOT / "dbt_project"),
             expectations_dir=_env_path("JAMSTAT_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
             postgres_url=os.environ.get("JAMSTAT_POSTGRES_URL") or None,
+            report_county=os.environ.get("JAMSTAT_REPORT_COUNTY") or "01",
         )
 
     # --- the data layout (see README "Where things live") -------------------------------------
@@ -82,6 +84,11 @@ class Settings:
     @property
     def reports_dir(self) -> Path:
         return self.warehouse_dir / "reports"
+
+    @property
+    def report_dir(self) -> Path:
+        """The follow-up web report: report/<run_id>/ per publication, report/current re-pointed atomically."""
+        return self.warehouse_dir / "report"
 
 
 def safe_run_id(run_id: str) -> str:

@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from jamstat.settings import REPO_ROOT
 from tools.processes import airflow_admin_password, alive, group_members
 
 AIRFLOW_HOME = Path(os.environ.get("AIRFLOW_HOME", ".airflow")).resolve()
@@ -37,6 +38,8 @@ def up(timeout_s: float = 120) -> int:
     venv_bin = str(Path(sys.executable).parent)
     env = {**os.environ, "AIRFLOW__API__PORT": str(PORT),
            "PATH": venv_bin + os.pathsep + os.environ.get("PATH", "")}
+    # The follow-up report's plugin (plugins/jamstat_report.py): the report one click from the DAGs.
+    env.setdefault("AIRFLOW__CORE__PLUGINS_FOLDER", str(REPO_ROOT / "plugins"))
     log = LOG_FILE.open("ab")
     proc = subprocess.Popen([sys.executable, "-m", "airflow", "standalone"], stdout=log, stderr=subprocess.STDOUT,
                             env=env, start_new_session=True)
@@ -62,7 +65,9 @@ def up(timeout_s: float = 120) -> int:
     PID_FILE.write_text(json.dumps({"leader": proc.pid, "pgid": proc.pid, "pids": group_members(proc.pid)}))
     print(f"Airflow UI:  http://127.0.0.1:{PORT}\n  login:     admin / {_password()}\n"
           f"  (password file: {AIRFLOW_HOME / 'simple_auth_manager_passwords.json.generated'})\n"
-          "  DAGs:      ingest_kolada, ingest_scb, ingest_files, transform_publish\n  stop with: make down")
+          "  DAGs:      ingest_kolada, ingest_scb, ingest_files, transform_publish\n"
+          f"  report:    http://127.0.0.1:{PORT}/plugin/jamstat-report (Report in the navigation; "
+          "log in first)\n  stop with: make down")
     return 0
 
 

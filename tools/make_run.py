@@ -73,6 +73,10 @@ def published_summary(settings: Settings) -> str:
     for g in json.loads(gates):
         lines.append(f"    {'PASS' if g['success'] else 'FAIL'} {g['gate']:<20} {g['checks']} checks")
     lines.append(f"  Parquet exports: {settings.exports_dir / 'current'}")
+    report = settings.report_dir / "current" / "index.html"
+    if report.exists():
+        lines.append(f"  Follow-up report: {report}  (rendered from run {report.resolve().parent.name}; "
+                     "opens offline in a browser)")
     return "\n".join(lines)
 
 
@@ -94,7 +98,10 @@ def main() -> int:
         success, _, log_path = run_dag(dag_id, env, log_dir)
         if not success:
             ok = False
-            print(f"\n{dag_id} failed. The last good warehouse (if any) is untouched. Details: {log_path}\n"
+            changed = settings.published_path.exists() and settings.published_path.stat().st_mtime_ns != before
+            print(f"\n{dag_id} failed. " + ("The new warehouse was published; a task after publish failed (a "
+                  "failed render_report keeps the previous report as current). " if changed else
+                  "The last good warehouse (if any) is untouched. ") + f"Details: {log_path}\n"
                   f"Look for 'Task failed with exception' there; gate failures are summarised in "
                   f"{settings.quarantine_dir}/<run_id>/quality_report.md.", file=sys.stderr)
             break
@@ -102,7 +109,7 @@ def main() -> int:
     print(published_summary(settings))
     after = settings.published_path.stat().st_mtime_ns if settings.published_path.exists() else None
     print(f"\nmake run finished in {time.monotonic() - total:.1f}s — "
-          f"{'published a new warehouse' if ok and after != before else 'NOTHING NEW PUBLISHED'}")
+          f"{'published a new warehouse' if after != before else 'NOTHING NEW PUBLISHED'}")
     return 0 if ok else 1
 
 

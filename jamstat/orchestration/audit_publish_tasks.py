@@ -123,6 +123,16 @@ def publish_postgres() -> dict:
     return publish_if_configured(Settings.from_env())
 
 
+def render_report(run_id: str) -> dict:
+    """The follow-up web report of this publication, read from the published warehouse; `current` moves only
+    when the whole site is written."""
+    from jamstat.report.site import render_report as render
+
+    index = render(Settings.from_env(), expected_run_id=run_id)
+    log.info("REPORT %s", index)
+    return {"index": str(index)}
+
+
 def quarantine(run_id: str) -> dict:
     """After a failed gate: keep candidate + results under quarantine/<run_id>/ and print the summary."""
     from jamstat.gates.report import summarize, write_report

@@ -28,3 +28,10 @@ Variable.elimination_value, Variable.codelists
 Check.failing_rows, GateResult.duration_s, GateResult.started_at
 # GX context settings are assigned, not read.
 _.progress_bars
+# Called from the report's Jinja templates (jamstat/report/templates).
+from jamstat.report.pages import Fmt
+Fmt.check_status, Fmt.semantics, Fmt.when, Fmt.unit, Fmt.direction
+# Mounted by the Airflow plugin in plugins/jamstat_report.py; FastAPI calls the route and the error handler.
+from jamstat.report import airflow_app
+airflow_app.URL_PREFIX, airflow_app.EXTERNAL_VIEW, airflow_app.create_app
+_.explain, _.serve

@@ -91,6 +91,10 @@ def test_publish_is_gated(dagbag):
     gate_path = gates | {"build_candidate", "publish", "quarantine"}
     assert all(dag.get_task(t).retries == 0 for t in gate_path), "a failing gate must not be retried into success"
     assert dag.get_task("publish_postgres").upstream_task_ids == {"publish"}
+    report = dag.get_task("render_report")
+    assert report.upstream_task_ids == {"publish"} and report.trigger_rule == "all_success", \
+        "the report is rendered only from a publication that landed"
+    assert not report.downstream_task_ids, "a failed report never blocks or undoes the publication"
 
 
 def test_dag_files_use_sdk_imports_only():

@@ -1,0 +1,5 @@
+import sys
+
+from jamstat.report.site import main
+
+sys.exit(main())
