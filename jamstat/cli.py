@@ -68,14 +68,12 @@ def fetch(kpi: str, areas: str, years: str, mode: str | None) -> None:
         try:
             values = client.data_kpi_municipality_years(kpi, area_list, year_list)
         except ReplayMiss:
-            click.echo(f"note: /data/kpi/{kpi}/municipality/… not recorded; using the recorded per-year "
+            click.echo(f"note: /data/kpi/{kpi}/municipality/… not recorded; using the recorded all-areas "
                        "endpoint and filtering areas", err=True)
-            values = []
-            for y in year_list:
-                try:
-                    values.extend(v for v in client.data_kpi_year(kpi, y) if str(v.get("municipality")) in area_list)
-                except ReplayMiss:
-                    continue
+            try:
+                values = [v for v in client.data_kpi_years(kpi, year_list) if str(v.get("municipality")) in area_list]
+            except ReplayMiss:
+                values = []
     frame = kol.normalize(values, f"{kpi}")
     if frame.empty:
         click.echo(f"no data for {kpi} {areas} {years} (mode {resolved})", err=True)

@@ -30,6 +30,17 @@ def test_hit_serves_recorded_bytes_ignoring_per_page(replay_url):
     assert r.headers["X-Jamstat-Provenance"] == "real"
 
 
+def test_several_years_compose_from_per_year_recordings(replay_url):
+    url = replay_url + "/kolada/v3/data/kpi/N00945/year/2019,2020,2021"
+    r = requests.get(url, params={"per_page": 5000}, timeout=5)
+    assert r.status_code == 200 and r.headers["X-Jamstat-Replay"] == "composed"
+    assert r.headers["X-Jamstat-Provenance"] == "derived"
+    per_year = [json.loads((REC / f"kolada/derived/v3_data_kpi_N00945_year_{y}.json").read_text("utf-8"))["values"]
+                for y in (2019, 2020)]
+    assert r.json()["values"] == per_year[0] + per_year[1]  # 2021 is not recorded: it adds nothing
+    assert requests.get(replay_url + "/kolada/v3/data/kpi/N00945/year/2030,2031", timeout=5).status_code == 404
+
+
 def test_undeclared_query_param_is_a_miss(replay_url):
     r = requests.get(replay_url + "/kolada/v3/data/kpi/N21704/year/2023",
                      params={"from_date": "2024-01-01"}, timeout=5)
