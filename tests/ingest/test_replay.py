@@ -41,6 +41,23 @@ def test_several_years_compose_from_per_year_recordings(replay_url):
     assert requests.get(replay_url + "/kolada/v3/data/kpi/N00945/year/2030,2031", timeout=5).status_code == 404
 
 
+def test_wrapped_recording_serves_its_response_member_and_subset_selection(replay_url):
+    """atlas290's wrapper holds the request's selection and SCB's response: the response is served; a query
+    for more areas than recorded is answered with the recorded cells (flagged subset); a query missing a
+    recorded code is a miss."""
+    wrapper = json.loads((REC / "scb_v2_atlas290/TAB4394/56502957d1303f62.json").read_text("utf-8"))
+    meta = requests.get(replay_url + "/scb/v2/tables/TAB4394/metadata", params={"lang": "sv"}, timeout=5)
+    assert meta.status_code == 200 and meta.json()["extension"]["px"]["tableid"] == "TAB4394"
+    sel = [{"variableCode": v, "valueCodes": list(c)} for v, c in wrapper["selection"].items()]
+    sel[0]["valueCodes"] = ["00", "01", *sel[0]["valueCodes"]]  # Region: riket and a län on top
+    url, params = replay_url + "/scb/v2/tables/TAB4394/data", {"lang": "sv", "outputFormat": "json-stat2"}
+    r = requests.post(url, params=params, json={"selection": sel}, timeout=5)
+    assert r.status_code == 200 and r.headers["X-Jamstat-Replay"] == "subset"
+    assert r.json() == wrapper["response"]
+    sel[0]["valueCodes"] = ["00", "01"]
+    assert requests.post(url, params=params, json={"selection": sel}, timeout=5).status_code == 404
+
+
 def test_undeclared_query_param_is_a_miss(replay_url):
     r = requests.get(replay_url + "/kolada/v3/data/kpi/N21704/year/2023",
                      params={"from_date": "2024-01-01"}, timeout=5)
@@ -81,7 +98,7 @@ def test_manifest_files_exist_and_derived_are_labelled():
             assert sidecar.startswith("DERIVED")
         else:
             assert "DERIVED" not in sidecar.split("\n")[0]
-    assert kinds["real"] == 9 and kinds["derived"] >= 62 + 1 + 21
+    assert kinds["real"] == 9 + 8 and kinds["derived"] >= 62 + 1 + 21  # + atlas290: 4 metadata, 4 data
 
 
 def test_derived_municipality_list_is_complete(replay_url):
@@ -92,7 +109,7 @@ def test_derived_municipality_list_is_complete(replay_url):
 
 def test_real_recordings_untouched():
     out = subprocess.run(["git", "status", "--porcelain", "--", "ingest/replay/recordings/kolada/v3_data_kpi_N21704_year_2023_trimmed.json",
-                          "ingest/replay/recordings/scb"], cwd=REPO_ROOT, capture_output=True, text=True)
+                          "ingest/replay/recordings/scb", "ingest/replay/recordings/scb_v2_atlas290"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == ""
 
 
