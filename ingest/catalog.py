@@ -19,6 +19,7 @@ import pandas as pd
 
 KOLADA_ID = re.compile(r"^[A-Z]\d{5}$")
 LABEL_PREFIX = "label:"  # an SCB code given by its value text, resolved from the live metadata
+LOOKUP_PREFIX = "lookup:"  # an SCB code no public source shows: what to look up live (`jamstat preflight` lists it)
 REQUIRED_COLUMNS = ("indicator_id", "goal_id", "subgoal_id", "source", "source_ref", "unit", "measure_type",
                     "by_sex", "kolada_is_divided_by_gender", "kolada_title")
 
@@ -72,10 +73,25 @@ class ScbTable:
         return tuple(c.strip() for c in self.contents_code.split(";") if c.strip())
 
     @property
+    def lookups(self) -> dict[str, str]:
+        """{variable: what to look up} for the codes still to be looked up live ('ContentsCode' included)."""
+        out = {}
+        wanted = [c[len(LOOKUP_PREFIX):].strip() for c in self.contents_codes if c.startswith(LOOKUP_PREFIX)]
+        if wanted:
+            out["ContentsCode"] = "; ".join(wanted)
+        for var, entry in self.selection.items():
+            for code in ([entry] if isinstance(entry, str) else entry if isinstance(entry, list) else []):
+                if str(code).startswith(LOOKUP_PREFIX):
+                    out[var] = str(code)[len(LOOKUP_PREFIX):].strip()
+        return out
+
+    @property
     def source_refs(self) -> list[str]:
         """'<table>/<ContentsCode>' per code: the observation series this table lands. A code resolved by
-        label at run time is '<table>/*' here (dbt maps it table-wide; the batch manifest names the code)."""
-        return [f"{self.table_name}/{'*' if c.startswith(LABEL_PREFIX) else c}" for c in self.contents_codes]
+        label at run time (or still to be looked up) is '<table>/*' here (dbt maps it table-wide; the batch
+        manifest names the code)."""
+        return [f"{self.table_name}/{'*' if c.startswith((LABEL_PREFIX, LOOKUP_PREFIX)) else c}"
+                for c in self.contents_codes]
 
 
 @dataclass(frozen=True)
@@ -159,14 +175,31 @@ def _json_col(ind: Indicator, column: str, default: Any) -> Any:
         raise CatalogError(f"{ind.indicator_id}: column {column} is not valid JSON ({exc})") from exc
 
 
-def has_scb_spec(ind: Indicator) -> bool:
-    """The row names an SCB table to fetch: its own source (scb) or an alternative source of a Kolada row."""
+def _names_scb_table(ind: Indicator) -> bool:
     return ind.get("scb_api") in ("v1", "v2") and bool(ind.get("scb_table")) and bool(ind.get("scb_contents_code"))
+
+
+def has_scb_spec(ind: Indicator) -> bool:
+    """The row names an SCB table to fetch (its own source, or an alternative source of a Kolada row) and every
+    code is known: none is still to be looked up live."""
+    return _names_scb_table(ind) and not scb_lookups(ind)
+
+
+def scb_lookups(ind: Indicator) -> list[tuple[ScbTable, dict[str, str]]]:
+    """The tables of a row whose codes are not public yet, each with {variable: what to look up live}."""
+    if not _names_scb_table(ind):
+        return []
+    return [(t, t.lookups) for t in scb_tables(ind) if t.lookups]
 
 
 def scb_spec(ind: Indicator) -> ScbSpec:
     if not has_scb_spec(ind):
         raise CatalogError(f"{ind.indicator_id}: not an ingestible SCB spec: {ingestibility(ind)[1]}")
+    return ScbSpec(spec_id=ind.indicator_id, tables=tuple(scb_tables(ind)))
+
+
+def scb_tables(ind: Indicator) -> list[ScbTable]:
+    """The row's SCB tables, primary first, as the catalog writes them (lookups included)."""
     tables = [ScbTable(api=ind.get("scb_api"), table=ind.get("scb_table"),
                        contents_code=ind.get("scb_contents_code"),
                        selection=_json_col(ind, "scb_selection", {}),
@@ -183,7 +216,7 @@ def scb_spec(ind: Indicator) -> ScbSpec:
             raise CatalogError(f"{ind.indicator_id}: scb api must be v1 or v2, got {t.api!r} for {t.table}")
         if not isinstance(t.selection, dict):
             raise CatalogError(f"{ind.indicator_id}: selection for {t.table} must be a JSON object")
-    return ScbSpec(spec_id=ind.indicator_id, tables=tuple(tables))
+    return tables
 
 
 def scb_specs(catalog: list[Indicator]) -> list[ScbSpec]:
@@ -238,6 +271,9 @@ def ingestibility(ind: Indicator) -> tuple[bool, str]:
                            "ingest SCB's published table via the file drop (data/landing/<name>.csv + <name>.yaml)")
         if has_scb_spec(ind):
             return True, f"SCB PxWeb {ind.get('scb_api')} table {ind.get('scb_table')} / {ind.get('scb_contents_code')}"
+        if scb_lookups(ind):
+            todo = "; ".join(f"{t.table_name}.{var}: {what}" for t, need in scb_lookups(ind) for var, what in need.items())
+            return False, f"SCB: codes not public yet, look up live (jamstat preflight lists them): {todo}"
         hint = "table id not found" if "not found" in ind.source_ref.lower() or "not seen" in ind.source_ref.lower() \
             else "table known, but no ContentsCode/selection evidenced (see the catalog notes)"
         return False, f"SCB: {hint}; source_ref is free text: {ind.source_ref[:90]}"

@@ -70,7 +70,7 @@ def write_hwm(settings: Settings, kpi: str, from_date: str, run_id: str) -> None
     os.replace(tmp, path)
 
 
-def _as_bool(value: Any) -> bool | None:
+def as_bool(value: Any) -> bool | None:
     """v3 sends a JSON bool, v2 sent 0/1."""
     if value is None or isinstance(value, bool):
         return value
@@ -105,7 +105,7 @@ def ingest_kolada_kpi(kpi: str, *, mode: str, base_urls: dict[str, str], run_id:
             return {**summary, "status": "no_recorded_data", "rows": 0, "batch_id": None,
                     "detail": f"no recorded /kpi/{kpi} metadata ({exc.url})"}
         row = kol.check_title(kpi, entry.kolada_title, meta)
-        divided = _as_bool(row.get("is_divided_by_gender"))
+        divided = as_bool(row.get("is_divided_by_gender"))
         if entry.kolada_is_divided_by_gender is not None and divided is not None \
                 and divided != entry.kolada_is_divided_by_gender:
             unit.note(f"{kpi}: live is_divided_by_gender={divided} differs from catalog "

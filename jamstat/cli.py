@@ -3,6 +3,7 @@
     fetch --kpi N00945 --area 0180 --years 2015-2024 [--mode live|replay|auto]   rows as CSV on stdout
     normalize --source scb|kolada FILE                                          any payload → CSV on stdout
     coverage                                                                    every catalog indicator
+    preflight [--mode …] [--only ID]                                            check the catalog against the APIs
     describe-scb TABLE [--api v1|v2] [--mode …]                                 an SCB table's variables and codes
     replay [--port N]                                                           run the replay server
     ingest kolada|scb|files UNIT... [--mode …]                                  run units like the DAGs do
@@ -195,6 +196,35 @@ def coverage(fmt: str) -> None:
                    f"have committed batches ({int(frame['rows'].sum())} rows).")
         click.echo(f"recorded: real data responses for {rec.get('data', 0)}, metadata only for "
                    f"{rec.get('metadata', 0)}, spec only (first checked by a live run) for {rec.get('spec', 0)}.")
+
+
+@main.command(help="Before a live run: check every catalog API row against the APIs' metadata (no data requests; "
+                   "paced like a run). One line per row: OK / will fail: why / unverified. Exit 1 if a row will "
+                   "fail, 3 if the APIs cannot be reached.")
+@click.option("--mode", type=click.Choice(["live", "replay", "auto"]), default=None,
+              help="live: the real APIs; replay: the recordings; auto (default): live, or exit 3 when offline")
+@click.option("--only", multiple=True, help="indicator_id to check (repeatable); default: every API row")
+def preflight(mode: str | None, only: tuple[str, ...]) -> None:
+    from ingest.http import HttpClient, RetryExhausted, RetryPolicy
+    from ingest.preflight import OFFLINE_EXIT, exit_code, run_preflight, summary
+
+    settings = _settings()
+    requested = (mode or settings.mode).lower()
+    resolved = _resolve(mode, settings)
+    if requested == "auto" and resolved == "replay":
+        click.echo("offline: the live APIs (Kolada, SCB) did not answer, and preflight checks the live APIs. Run "
+                   "it where you have internet access, or check the recordings with --mode replay.", err=True)
+        raise SystemExit(OFFLINE_EXIT)
+    try:
+        with source_base_urls(resolved, settings) as urls, HttpClient(RetryPolicy.from_env()) as http:
+            checks = run_preflight(settings, resolved, urls, http, only=list(only) or None)
+    except RetryExhausted as exc:
+        click.echo(f"offline: {exc}", err=True)
+        raise SystemExit(OFFLINE_EXIT) from exc
+    for check in checks:
+        click.echo(check.line())
+    click.echo(summary(checks, resolved))
+    raise SystemExit(exit_code(checks))
 
 
 @main.command(help="Run the replay server in the foreground (stops on SIGTERM/Ctrl-C).")

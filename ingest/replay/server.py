@@ -14,9 +14,10 @@ Matching (`ingest/replay/manifest.json`, entries in order, first match wins):
 * optional `member`: the file is a recorder's wrapper and the response is this top-level member (served
   re-serialised as compact UTF-8 JSON; values unchanged).
 A hit answers the entry's status, content type and the file's bytes (headers `X-Jamstat-Replay: hit`,
-`X-Jamstat-Recording`, `X-Jamstat-Provenance`). A Kolada data request for several years
-(`…/year/2019,2020,2021`) that no entry names is answered from the per-year recordings it covers, their
-`values` concatenated in year order (`X-Jamstat-Replay: composed`); years without a recording add nothing.
+`X-Jamstat-Recording`, `X-Jamstat-Provenance`). A Kolada request whose last path segment lists several ids
+(KPI metadata `/kpi/N1,N2`, data `…/year/2019,2020,2021`) that no entry names is answered from the recordings
+of the single ids, their `values` concatenated in list order (`X-Jamstat-Replay: composed`); ids without a
+recording add nothing.
 A miss answers 404, `X-Jamstat-Replay: miss` and a JSON body naming the method, path, query and a hint.
 """
 from __future__ import annotations
@@ -38,7 +39,7 @@ REPLAY_DIR = Path(__file__).resolve().parent
 MANIFEST = REPLAY_DIR / "manifest.json"
 RECORDINGS = REPLAY_DIR / "recordings"
 IGNORED_PARAMS = ("per_page", "lang")
-KOLADA_YEARS = re.compile(r"^(/kolada/v3/data/kpi/[^/]+(?:/municipality/[^/]+)?/year/)(\d{4}(?:,\d{4})+)$")
+KOLADA_LIST = re.compile(r"^(/kolada/v3/(?:kpi/|data/kpi/[^/]+(?:/municipality/[^/]+)?/year/))([^/,]+(?:,[^/,]+)+)$")
 
 
 def canonical_json(obj: Any) -> str:
@@ -85,12 +86,12 @@ class Recordings:
             return e
         return None
 
-    def compose_kolada_years(self, method: str, path: str, query: dict[str, str]) -> tuple[bytes, list[dict]] | None:
-        """A several-years Kolada data request from the per-year recordings; None when no year is recorded."""
-        m = KOLADA_YEARS.match(path) if method == "GET" else None
+    def compose_kolada_list(self, method: str, path: str, query: dict[str, str]) -> tuple[bytes, list[dict]] | None:
+        """A Kolada request for several ids from the single-id recordings; None when none is recorded."""
+        m = KOLADA_LIST.match(path) if method == "GET" else None
         if not m:
             return None
-        hits = [e for y in m.group(2).split(",") if (e := self.match("GET", m.group(1) + y, query, b""))]
+        hits = [e for one in m.group(2).split(",") if (e := self.match("GET", m.group(1) + one, query, b""))]
         if not hits:
             return None
         values = [v for e in hits for v in json.loads(self.body_of(e).decode("utf-8-sig"))["values"]]
@@ -141,7 +142,7 @@ def make_handler(recordings: Recordings):
             body = self.rfile.read(length) if length else b""
             method = self.command.upper()
             entry = recordings.match(method, path, query, body)
-            composed = None if entry else recordings.compose_kolada_years(method, path, query)
+            composed = None if entry else recordings.compose_kolada_list(method, path, query)
             if composed:
                 data, parts = composed
                 self._send(200, "application/json; charset=utf-8", data, {
