@@ -159,10 +159,9 @@ def coverage(fmt: str) -> None:
     rows = []
     for ind in catalog:
         ok, reason = ingestibility(ind)
-        if ind.source == "kolada":
-            mine = [m for m in manifests if m.get("unit") == f"kolada:{ind.source_ref}"]
-        elif ind.source == "scb":
-            mine = [m for m in manifests if str(m.get("unit", "")).startswith(f"scb:{ind.indicator_id}:")]
+        if ind.source in ("kolada", "scb"):  # a Kolada row may have SCB as an alternative source
+            mine = [m for m in manifests if m.get("unit") == f"kolada:{ind.source_ref}"
+                    or str(m.get("unit", "")).startswith(f"scb:{ind.indicator_id}:")]
         else:
             mine = [m for m in manifests if m.get("source") == "file"
                     and (f"indicator_id={ind.indicator_id}" in m.get("notes", [])
@@ -196,6 +195,22 @@ def coverage(fmt: str) -> None:
                    f"have committed batches ({int(frame['rows'].sum())} rows).")
         click.echo(f"recorded: real data responses for {rec.get('data', 0)}, metadata only for "
                    f"{rec.get('metadata', 0)}, spec only (first checked by a live run) for {rec.get('spec', 0)}.")
+        _echo_payloads(settings)
+
+
+def _echo_payloads(settings: Settings) -> None:
+    """Every real payload replay carries (recorded data responses, bundled exports): what it reached."""
+    from ingest.payloads import describe, trace_payloads
+
+    traces = trace_payloads(settings.batches_dir, settings.published_path)
+    click.echo("\nReal payloads (replay recordings and bundled analyst exports) and what they reached:")
+    width = max(len(t.name) for t in traces)
+    for t in sorted(traces, key=lambda t: (t.provenance, t.name)):
+        click.echo(f"  {t.name:<{width}}  {t.provenance:<8} {describe(t)}")
+    reached = sum(t.reaches_facts for t in traces)
+    placed = [t for t in traces if not t.reason]
+    click.echo(f"{reached} of {len(placed)} placed payloads reach fct_indicator_value; "
+               f"{len(traces) - len(placed)} exports not placed (reason above).")
 
 
 @main.command(help="Before a live run: check every catalog API row against the APIs' metadata (no data requests; "

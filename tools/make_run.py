@@ -15,8 +15,8 @@ from pathlib import Path
 
 from ingest.file_drop import landing_dir
 from ingest.modes import resolve_mode
-from ingest.replay.exports import drop_bundled_exports
 from jamstat.settings import REPO_ROOT, Settings
+from tools.replay_exports import drop_bundled_exports
 
 PIPELINE = ("ingest_kolada", "ingest_scb", "ingest_files", "transform_publish")
 TASK_LINE = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")

@@ -1,8 +1,8 @@
 """Real analyst exports bundled for replay (`ingest/replay/landing/<bundle>/`: the files with their provenance, a
 mapping per export the catalog places, and `exports.yaml` saying which are placed and why the others are not).
 
-Replay `make run` drops the placed exports and their mappings into data/landing/, as an analyst would, so they
-go through the file drop like any other file; `jamstat coverage` reads the same index."""
+Replay `make run` drops the placed exports and their mappings into data/landing/ (tools/replay_exports.py), as an
+analyst would, so they go through the file drop like any other file; `jamstat coverage` reads the same index."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,20 +29,3 @@ def bundled_exports(root: Path = BUNDLES) -> list[BundledExport]:
         out += [BundledExport(bundle, f, m) for f, m in (doc.get("placed") or {}).items()]
         out += [BundledExport(bundle, f, None, r) for f, r in (doc.get("not_placed") or {}).items()]
     return out
-
-
-def drop_bundled_exports(landing: Path, root: Path = BUNDLES) -> list[str]:
-    """Copy every placed export and its mapping into the landing folder (unchanged files are left alone);
-    returns the names written."""
-    landing.mkdir(parents=True, exist_ok=True)
-    written = []
-    for export in bundled_exports(root):
-        if export.mapping is None:
-            continue
-        for name in (export.file, export.mapping):
-            data = (root / export.bundle / name).read_bytes()
-            target = landing / name
-            if not target.exists() or target.read_bytes() != data:
-                target.write_bytes(data)
-                written.append(name)
-    return written

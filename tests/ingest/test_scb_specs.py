@@ -8,10 +8,11 @@ import json
 
 import pytest
 
-from ingest.catalog import has_scb_spec, ingestibility, load_catalog, scb_spec, scb_specs
+from ingest.catalog import has_scb_spec, ingestibility, load_catalog, scb_lookups, scb_spec, scb_specs
 
 CATALOG = load_catalog()
-SCB_WITH_TABLE = [i for i in CATALOG if i.get("scb_table") and i.get("scb_api") != "none"]
+SCB_WITH_TABLE = [i for i in CATALOG if i.get("scb_table") and i.get("scb_api") != "none" and not scb_lookups(i)]
+LOOKUP_ROWS = [i for i in CATALOG if scb_lookups(i)]
 
 
 def _refs(ind) -> list[str]:
@@ -61,6 +62,22 @@ def test_ingest_source_refs_match_spec(ind):
     # a code resolved from its label at run time is mapped table-wide: '<table>/*'
     assert refs[:len(codes)] == [f"{name}/{'*' if c.startswith('label:') else c}" for c in codes]
     assert primary.source_refs == refs[:len(codes)]
+
+
+@pytest.mark.parametrize("ind", LOOKUP_ROWS, ids=lambda i: i.indicator_id)
+def test_row_with_codes_to_look_up_is_not_planned_and_says_what(ind):
+    """The four SCB rows whose codes are not public carry everything public and name what is missing."""
+    ok, reason = ingestibility(ind)
+    assert not ok and not has_scb_spec(ind) and "look up live" in reason
+    assert ind.indicator_id not in {s.spec_id for s in scb_specs(CATALOG)}
+    for table, need in scb_lookups(ind):
+        assert all(what for what in need.values()), f"{table.table}: say what to look up"
+
+
+def test_the_four_open_rows_carry_lookups():
+    assert {i.indicator_id for i in LOOKUP_ROWS} == {
+        "women_share_managers_private_sector", "women_share_managers_public_sector",
+        "women_share_self_employed_by_birth", "yh_it_technology_women_share"}
 
 
 @pytest.mark.parametrize("ind", SCB_WITH_TABLE, ids=lambda i: i.indicator_id)
