@@ -126,3 +126,27 @@ def test_standalone_replay_process_stops_on_sigterm():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_payloads_are_traced_to_the_batches_that_landed_them(settings, replay_urls, http):
+    """A recording served through composition (N00945 years), a wrapped atlas290 recording (TAB708) and a
+    bundled export dropped into the landing folder are each found in the batch that landed it; exports the
+    catalog does not place carry their reason; nothing is counted without a warehouse."""
+    from ingest import file_drop, kolada_kpi, scb_spec
+    from ingest.payloads import trace_payloads
+    from tools.replay_exports import drop_bundled_exports
+
+    k = kolada_kpi.ingest_kolada_kpi("N00945", mode="replay", base_urls=replay_urls, run_id="t", settings=settings,
+                                     years=[2019, 2020], http=http)
+    s = scb_spec.ingest_scb_table("women_share_elected_municipal", mode="replay", base_urls=replay_urls,
+                                  run_id="t", settings=settings, http=http)
+    drop_bundled_exports(file_drop.landing_dir(settings))
+    f = file_drop.ingest_file_drop("eftergym.mapping.yaml", mode="replay", run_id="t", settings=settings)
+    traces = {t.name: t for t in trace_payloads(settings.batches_dir, None)}
+    assert traces["kolada/derived/v3_data_kpi_N00945_year_2019.json"].batches == {k["batch_id"]}
+    assert traces["kolada/derived/v3_data_kpi_N00945_year_2020.json"].batches == {k["batch_id"]}
+    assert traces["scb_v2_atlas290/TAB708/889b2aa761987dcf.json"].batches == set(s["batch_ids"])
+    assert traces["region-dalarna/eftergym.csv"].batches == {f["batch_id"]}
+    assert traces["scb_v2_atlas290/TAB638/6b027e59b71df045.json"].batches == set()
+    assert "trust" in traces["region-dalarna/tillit.csv"].reason
+    assert all(t.fact_rows is None for t in traces.values())
