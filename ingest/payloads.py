@@ -92,9 +92,10 @@ def describe(t: PayloadTrace) -> str:
     if t.reason:
         return f"not placed: {t.reason}"
     if not t.batches:
-        return "not landed yet (run make run in replay mode)"
+        return ("not requested by the last run (Kolada years come from JAMSTAT_KOLADA_YEARS, default 2014 to this "
+                "year)" if t.name.startswith("kolada/") else "not landed by the last run (run make run in replay mode)")
     if t.fact_rows is None:
-        return f"{len(t.batches)} batch(es); no published warehouse to count fact rows in"
+        return f"landed in {len(t.batches)} batch(es); no published warehouse to count fact rows in"
     if not t.fact_rows:
-        return f"{len(t.batches)} batch(es), but no row in fct_indicator_value (see int_observations_unmapped)"
-    return f"{t.fact_rows:,} fact rows ({', '.join(sorted(t.indicators))})"
+        return f"landed in {len(t.batches)} batch(es), no row in fct_indicator_value (see int_observations_unmapped)"
+    return f"reaches fct_indicator_value: its batch(es) give {t.fact_rows:,} fact rows ({', '.join(sorted(t.indicators))})"
