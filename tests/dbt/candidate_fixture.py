@@ -4,6 +4,8 @@ Sources (all in the repo, each with a .source.txt sidecar):
 * Kolada v3 /data/kpi/N21704/year/2023 (5 kommuner, K/M/T)       ingest/replay/recordings/kolada/
 * Kolada N00945 T values 2000-2020 for 0180/1280/1480 (rKolada)     ingest/reference/
 * SCB v2 TAB6471 json-stat2 (21 län x 11 age classes x sex x 4 months) ingest/replay/recordings/scb/
+* SCB v2 TAB4394 life expectancy, Kon=2 and Kon=1 (290 kommuner x 24 five-year windows), one batch per catalog
+  spec that fetches it (life_expectancy_women / _men)                 ingest/replay/recordings/scb_v2_atlas290/
 
 Only the provenance columns (batch_id, fetched_at, run_id) are fixture-made; values are copied. The payloads go
 through the project's own normalisers and table contract, exactly as ingest lands them.
@@ -26,6 +28,13 @@ REPO = Path(__file__).resolve().parents[2]
 KOLADA_N21704 = REPO / "ingest/replay/recordings/kolada/v3_data_kpi_N21704_year_2023_trimmed.json"
 KOLADA_N00945 = REPO / "ingest/reference/rKolada_n00945_vab_mans_andel_0180_1280_1480.csv"
 SCB_TAB6471 = REPO / "ingest/replay/recordings/scb/v2_TAB6471_data_folkmangd_manad_lan_kon.json"
+ATLAS = REPO / "ingest/replay/recordings/scb_v2_atlas290"
+# (batch unit as ingest writes it: scb:<catalog spec>:<table>:<chunk>, the recording)
+SCB_BATCHES = [
+    ("scb:population_by_sex_age:TAB6471:fixture", SCB_TAB6471, None),
+    ("scb:life_expectancy_women:TAB4394:fixture", ATLAS / "TAB4394/56502957d1303f62.json", "response"),
+    ("scb:life_expectancy_men:TAB4394:fixture", ATLAS / "TAB4394/981f7bdcad0566bb.json", "response"),
+]
 
 OBS_DDL = "create table raw.observations (" + ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items()) + ")"
 BATCH_DDL = "create table raw.batches (" + ", ".join(f"{c} {t}" for c, t in BATCH_COLUMNS.items()) + ")"
@@ -57,9 +66,11 @@ def kolada_n00945_rows(batch_id: str, fetched_at: datetime) -> list[tuple]:
     return rows
 
 
-def scb_tab6471_rows(batch_id: str, fetched_at: datetime) -> tuple[list[tuple], list[str]]:
-    doc = json.loads(SCB_TAB6471.read_text(encoding="utf-8"))
-    table, _mandatory = scb.normalize_payload_arrow(doc, "TAB6471", url=str(SCB_TAB6471))
+def scb_rows(path: Path, member: str | None, batch_id: str, fetched_at: datetime) -> tuple[list[tuple], list[str]]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc = doc[member] if member else doc
+    table_name = doc["extension"]["px"]["tableid"]
+    table, _mandatory = scb.normalize_payload_arrow(doc, table_name, url=str(path))
     return _with_provenance(table, batch_id, fetched_at), list(doc.get("note", []))
 
 
@@ -86,15 +97,16 @@ def build_candidate(path: Path) -> dict:
                  json.dumps([{"path": str(payload.relative_to(REPO))}]), "[]"],
             )
             summary[unit] = len(rows)
-        bid = _batch_id("scb:TAB6471", SCB_TAB6471)
-        rows, notes = scb_tab6471_rows(bid, fetched)
-        con.executemany("insert into raw.observations values (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        con.execute(
-            "insert into raw.batches values (?,?,?,?,?,?,?,?,?,?)",
-            [bid, "scb", "scb:TAB6471", json.dumps(["TAB6471/000007SF"]), "replay", "pytest", fetched, len(rows),
-             json.dumps([{"path": str(SCB_TAB6471.relative_to(REPO))}]), json.dumps(notes, ensure_ascii=False)],
-        )
-        summary["scb:TAB6471"] = len(rows)
+        for unit, payload, member in SCB_BATCHES:
+            bid = _batch_id(unit, payload)
+            rows, notes = scb_rows(payload, member, bid, fetched)
+            con.executemany("insert into raw.observations values (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            con.execute(
+                "insert into raw.batches values (?,?,?,?,?,?,?,?,?,?)",
+                [bid, "scb", unit, json.dumps(sorted({r[1] for r in rows})), "replay", "pytest", fetched, len(rows),
+                 json.dumps([{"path": str(payload.relative_to(REPO))}]), json.dumps(notes, ensure_ascii=False)],
+            )
+            summary[unit] = len(rows)
     finally:
         con.close()
     return summary
