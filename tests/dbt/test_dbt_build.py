@@ -211,3 +211,22 @@ def test_every_scb_row_maps_to_the_spec_that_fetched_it(warehouse):
     mismatched, n = warehouse.execute("""select count(*) filter (where indicator_id <> series_spec), count(*)
         from intermediate.int_observations_mapped where source = 'scb'""").fetchone()
     assert n > 0 and mismatched == 0
+
+
+def test_the_api_value_wins_where_a_dropped_file_has_the_same_key(warehouse):
+    """Kolada's N21704 and a dropped file carry the same keys: the fact keeps Kolada's, the file's stay in the
+    intermediate layer as not preferred."""
+    sources = warehouse.execute("""select source, count(*) from marts.fct_indicator_value
+                                   where indicator_id = 'home_care_80plus_share' group by all""").fetchall()
+    assert sources == [("kolada", 15)]
+    preferred = dict(warehouse.execute("""select source, bool_or(is_preferred) from
+        intermediate.int_indicator_values_aggregated where indicator_id = 'home_care_80plus_share'
+        group by all""").fetchall())
+    assert preferred == {"kolada": True, "file": False}
+
+
+def test_a_dropped_file_fills_keys_the_api_leaves_empty(warehouse):
+    rows = warehouse.execute("""select source, source_ref, count(*), min(period), max(period)
+        from marts.fct_indicator_value where indicator_id = 'tertiary_education_25_64' and area_code = '20'
+        group by all""").fetchall()
+    assert rows == [("file", "tertiary_education_25_64", 27, "2013", "2021")]

@@ -15,7 +15,6 @@ with catalog as (
     select indicator_id, source,
            {{ dbt.concat(["';'", "replace(ingest_source_refs, ' ', '')", "';'"]) }} as refs_list
     from {{ ref('stg_catalog__indicators') }}
-    where ingest_source_refs is not null
 ),
 series_map as (
     select * from {{ ref('stg_catalog__series_map') }}
@@ -42,6 +41,8 @@ inner join observed as o
         or c.refs_list like {{ dbt.concat(["'%;'", dbt.split_part("o.source_ref", "'/'", 1), "'/*;%'"]) }})
    and (case when o.source = 'scb' then o.series_spec = c.indicator_id
              else o.source = c.source or (o.source = 'file' and c.source in ('fk', 'bra', 'other')) end)
+    -- a dropped file names its catalog row: its rows carry source_ref = indicator_id, whatever the row's source
+    or (o.source = 'file' and o.source_ref = c.indicator_id)
 where not exists (
     select 1 from series_map as m
     where m.source = o.source and {{ jamstat_utils.source_ref_matches('m.source_ref', 'o.source_ref') }}
