@@ -207,10 +207,13 @@ def _echo_payloads(settings: Settings) -> None:
     width = max(len(t.name) for t in traces)
     for t in sorted(traces, key=lambda t: (t.provenance, t.name)):
         click.echo(f"  {t.name:<{width}}  {t.provenance:<8} {describe(t)}")
-    reached = sum(t.reaches_facts for t in traces)
-    placed = [t for t in traces if not t.reason]
-    click.echo(f"{reached} of {len(placed)} placed payloads reach fct_indicator_value; "
-               f"{len(traces) - len(placed)} exports not placed (reason above).")
+    def count(kind: str) -> str:
+        mine = [t for t in traces if t.provenance == kind and not t.reason]
+        return f"{sum(t.reaches_facts for t in mine)} of {len(mine)}"
+
+    click.echo(f"Reach fct_indicator_value: real recordings {count('real')}, placed exports {count('export')}, "
+               f"derived recordings {count('derived')}; {sum(bool(t.reason) for t in traces)} exports not placed "
+               "(reason above).")
 
 
 @main.command(help="Before a live run: check every catalog API row against the APIs' metadata (no data requests; "
