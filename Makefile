@@ -24,7 +24,7 @@ export PYTHONPATH := $(CURDIR)
 INSTALLED := $(VENV)/.installed
 AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
 
-.PHONY: help install run report test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
+.PHONY: help install preflight run report test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,9 @@ $(AIRFLOW_READY): $(INSTALLED)
 	@$(BIN)/airflow db migrate > $(AIRFLOW_HOME)/db-migrate.log 2>&1 || (tail -30 $(AIRFLOW_HOME)/db-migrate.log; exit 1)
 	@$(BIN)/python -m jamstat.orchestration.airflow_pools
 	@touch $@
+
+preflight: $(INSTALLED) ## before a first live run: check the catalog against the APIs' metadata (exit 1: a row will fail; 3: offline)
+	@$(BIN)/jamstat preflight
 
 run: $(AIRFLOW_READY) ## run the whole pipeline once as real Airflow DAG runs (JAMSTAT_MODE=auto|live|replay)
 	@$(BIN)/python -m tools.make_run

@@ -3,7 +3,9 @@
 The CSV is the single source of truth; nothing else in ingest names an indicator or KPI id. Kolada rows give
 KPI ids (`source_ref`) and the expected live title (`kolada_title`). SCB rows are ingestible only where the
 machine columns `scb_api`, `scb_table`, `scb_contents_code` (and optionally `scb_selection`,
-`scb_successors`) are filled from evidence; the free-text `source_ref` is for people.
+`scb_successors`) are filled from evidence; the free-text `source_ref` is for people. A row of another source
+(Kolada) may name an SCB table too: an alternative source of the same series, fetched as an SCB spec whose
+values fill the keys the row's own source leaves empty.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ import pandas as pd
 
 KOLADA_ID = re.compile(r"^[A-Z]\d{5}$")
 LABEL_PREFIX = "label:"  # an SCB code given by its value text, resolved from the live metadata
+LOOKUP_PREFIX = "lookup:"  # an SCB code no public source shows: what to look up live (`jamstat preflight` lists it)
 REQUIRED_COLUMNS = ("indicator_id", "goal_id", "subgoal_id", "source", "source_ref", "unit", "measure_type",
                     "by_sex", "kolada_is_divided_by_gender", "kolada_title")
 
@@ -58,6 +61,7 @@ class ScbTable:
     selection: dict[str, Any]    # variable -> [codes/expressions] | {"codelist"/"filter": …, "valueCodes"/"values": …}
     granularity: str = "year"
     evidence: str = ""
+    until: str | None = None     # keep periods <= this one: a later table's definition wins from its first period
 
     @property
     def table_name(self) -> str:
@@ -69,10 +73,25 @@ class ScbTable:
         return tuple(c.strip() for c in self.contents_code.split(";") if c.strip())
 
     @property
+    def lookups(self) -> dict[str, str]:
+        """{variable: what to look up} for the codes still to be looked up live ('ContentsCode' included)."""
+        out = {}
+        wanted = [c[len(LOOKUP_PREFIX):].strip() for c in self.contents_codes if c.startswith(LOOKUP_PREFIX)]
+        if wanted:
+            out["ContentsCode"] = "; ".join(wanted)
+        for var, entry in self.selection.items():
+            for code in ([entry] if isinstance(entry, str) else entry if isinstance(entry, list) else []):
+                if str(code).startswith(LOOKUP_PREFIX):
+                    out[var] = str(code)[len(LOOKUP_PREFIX):].strip()
+        return out
+
+    @property
     def source_refs(self) -> list[str]:
         """'<table>/<ContentsCode>' per code: the observation series this table lands. A code resolved by
-        label at run time is '<table>/*' here (dbt maps it table-wide; the batch manifest names the code)."""
-        return [f"{self.table_name}/{'*' if c.startswith(LABEL_PREFIX) else c}" for c in self.contents_codes]
+        label at run time (or still to be looked up) is '<table>/*' here (dbt maps it table-wide; the batch
+        manifest names the code)."""
+        return [f"{self.table_name}/{'*' if c.startswith((LABEL_PREFIX, LOOKUP_PREFIX)) else c}"
+                for c in self.contents_codes]
 
 
 @dataclass(frozen=True)
@@ -156,10 +175,31 @@ def _json_col(ind: Indicator, column: str, default: Any) -> Any:
         raise CatalogError(f"{ind.indicator_id}: column {column} is not valid JSON ({exc})") from exc
 
 
+def _names_scb_table(ind: Indicator) -> bool:
+    return ind.get("scb_api") in ("v1", "v2") and bool(ind.get("scb_table")) and bool(ind.get("scb_contents_code"))
+
+
+def has_scb_spec(ind: Indicator) -> bool:
+    """The row names an SCB table to fetch (its own source, or an alternative source of a Kolada row) and every
+    code is known: none is still to be looked up live."""
+    return _names_scb_table(ind) and not scb_lookups(ind)
+
+
+def scb_lookups(ind: Indicator) -> list[tuple[ScbTable, dict[str, str]]]:
+    """The tables of a row whose codes are not public yet, each with {variable: what to look up live}."""
+    if not _names_scb_table(ind):
+        return []
+    return [(t, t.lookups) for t in scb_tables(ind) if t.lookups]
+
+
 def scb_spec(ind: Indicator) -> ScbSpec:
-    ok, reason = ingestibility(ind)
-    if not ok or ind.source != "scb":
-        raise CatalogError(f"{ind.indicator_id}: not an ingestible SCB spec: {reason}")
+    if not has_scb_spec(ind):
+        raise CatalogError(f"{ind.indicator_id}: not an ingestible SCB spec: {ingestibility(ind)[1]}")
+    return ScbSpec(spec_id=ind.indicator_id, tables=tuple(scb_tables(ind)))
+
+
+def scb_tables(ind: Indicator) -> list[ScbTable]:
+    """The row's SCB tables, primary first, as the catalog writes them (lookups included)."""
     tables = [ScbTable(api=ind.get("scb_api"), table=ind.get("scb_table"),
                        contents_code=ind.get("scb_contents_code"),
                        selection=_json_col(ind, "scb_selection", {}),
@@ -170,17 +210,17 @@ def scb_spec(ind: Indicator) -> ScbSpec:
                 raise CatalogError(f"{ind.indicator_id}: scb_successors entry lacks {key!r}: {succ}")
         tables.append(ScbTable(api=succ["api"], table=succ["table"], contents_code=succ["contents_code"],
                                selection=succ.get("selection") or {}, granularity=succ.get("granularity", "year"),
-                               evidence=succ.get("evidence", "")))
+                               evidence=succ.get("evidence", ""), until=succ.get("until")))
     for t in tables:
         if t.api not in ("v1", "v2"):
             raise CatalogError(f"{ind.indicator_id}: scb api must be v1 or v2, got {t.api!r} for {t.table}")
         if not isinstance(t.selection, dict):
             raise CatalogError(f"{ind.indicator_id}: selection for {t.table} must be a JSON object")
-    return ScbSpec(spec_id=ind.indicator_id, tables=tuple(tables))
+    return tables
 
 
 def scb_specs(catalog: list[Indicator]) -> list[ScbSpec]:
-    return [scb_spec(i) for i in catalog if i.source == "scb" and ingestibility(i)[0]]
+    return [scb_spec(i) for i in catalog if has_scb_spec(i)]
 
 
 def find_indicator(catalog: list[Indicator], indicator_id: str) -> Indicator:
@@ -194,18 +234,25 @@ def find_indicator(catalog: list[Indicator], indicator_id: str) -> Indicator:
 def recorded_evidence(ind: Indicator, replay_paths: set[str]) -> str:
     """How far the ingest path is proven by real recorded responses (ingest/replay/manifest.json):
     'data' (a data response is recorded: replay lands real values), 'metadata' (only the metadata / KPI
-    title is recorded), or 'spec' (built from public evidence; first exercised by a live run)."""
+    title is recorded), or 'spec' (built from public evidence; first exercised by a live run). A row with an
+    alternative SCB source counts the stronger of its two paths."""
+    levels = ["", "spec", "metadata", "data"]
+    found = ""
     if ind.source == "kolada" and KOLADA_ID.match(ind.source_ref):
         if any(p.startswith(f"/kolada/v3/data/kpi/{ind.source_ref}/") for p in replay_paths):
-            return "data"
-        return "metadata" if f"/kolada/v3/kpi/{ind.source_ref}" in replay_paths else "spec"
-    if ind.source == "scb" and ingestibility(ind)[0]:
+            found = "data"
+        else:
+            found = "metadata" if f"/kolada/v3/kpi/{ind.source_ref}" in replay_paths else "spec"
+    if has_scb_spec(ind):
         tables = [t.table for t in scb_spec(ind).tables]
         if any(p.endswith(f"/tables/{t}/data") or p.endswith(f"/START/{t}") for t in tables for p in replay_paths
                if not p.endswith("/metadata")):
-            return "data"
-        return "metadata" if any(p.endswith(f"/tables/{t}/metadata") for t in tables for p in replay_paths) else "spec"
-    return ""
+            scb = "data"
+        else:
+            scb = "metadata" if any(p.endswith(f"/tables/{t}/metadata") for t in tables for p in replay_paths) \
+                else "spec"
+        found = max(found, scb, key=levels.index)
+    return found
 
 
 def ingestibility(ind: Indicator) -> tuple[bool, str]:
@@ -215,13 +262,18 @@ def ingestibility(ind: Indicator) -> tuple[bool, str]:
             return False, f"Kolada source_ref {ind.source_ref!r} is not a KPI id"
         if not ind.kolada_title:
             return False, "kolada_title is empty: the live title check cannot run"
-        return True, "Kolada v3 KPI (title checked against live metadata)"
+        also = (f"; also SCB PxWeb {ind.get('scb_api')} {ind.get('scb_table')} (fills keys Kolada leaves empty)"
+                if has_scb_spec(ind) else "")
+        return True, "Kolada v3 KPI (title checked against live metadata)" + also
     if ind.source == "scb":
         if ind.get("scb_api") == "none":
             return False, ("SCB publishes this outside Statistikdatabasen: no PxWeb table found (catalog evidence); "
                            "ingest SCB's published table via the file drop (data/landing/<name>.csv + <name>.yaml)")
-        if ind.get("scb_api") and ind.get("scb_table") and ind.get("scb_contents_code"):
+        if has_scb_spec(ind):
             return True, f"SCB PxWeb {ind.get('scb_api')} table {ind.get('scb_table')} / {ind.get('scb_contents_code')}"
+        if scb_lookups(ind):
+            todo = "; ".join(f"{t.table_name}.{var}: {what}" for t, need in scb_lookups(ind) for var, what in need.items())
+            return False, f"SCB: codes not public yet, look up live (jamstat preflight lists them): {todo}"
         hint = "table id not found" if "not found" in ind.source_ref.lower() or "not seen" in ind.source_ref.lower() \
             else "table known, but no ContentsCode/selection evidenced (see the catalog notes)"
         return False, f"SCB: {hint}; source_ref is free text: {ind.source_ref[:90]}"

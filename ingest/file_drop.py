@@ -47,8 +47,8 @@ def ingest_file_drop(unit: str, *, mode: str = "file", base_urls: dict[str, str]
     if not source_ref:
         if not indicator_id:
             raise FileDropError(f"{mapping_path.name}: give indicator_id (catalog) or source_ref")
-        ind = find_indicator(load_catalog(settings.catalog_path), indicator_id)
-        source_ref = ind.source_ref or ind.indicator_id
+        # the rows carry the catalog row they feed: a Kolada KPI id here would pass them off as Kolada's series
+        source_ref = find_indicator(load_catalog(settings.catalog_path), indicator_id).indicator_id
     dataset = safe_name(mapping.get("dataset") or mapping_path.stem)
     batch = Unit.for_settings(settings, "file", f"file:{mapping_path.name}", mode, run_id)
     data = data_path.read_bytes()

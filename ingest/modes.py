@@ -39,7 +39,8 @@ def resolve_mode(settings: Settings, timeout: float = 3.0) -> str:
         return settings.mode
     import requests
 
-    probes = [LIVE_BASE_URLS["kolada"] + "/municipality?per_page=1", LIVE_BASE_URLS["scb_v2"] + "/config"]
+    live = base_urls("live")  # the JAMSTAT_*_URL overrides too: probe the hosts a live run would use
+    probes = [live["kolada"] + "/municipality?per_page=1", live["scb_v2"] + "/config"]
     for url in probes:
         try:
             resp = requests.get(url, timeout=timeout, headers={"User-Agent": USER_AGENT})

@@ -1,5 +1,8 @@
 """One unit of SCB ingest: one catalog SCB spec — its primary table and successors, each query split under
-`maxDataCells`, one batch per chunk. The ingest_scb DAG maps one task over each spec (plan_scb)."""
+`maxDataCells`, one batch per chunk. The ingest_scb DAG maps one task over each spec (plan_scb).
+
+A table SCB does not offer (withdrawn v1 tables answer 400/404, PxWebApi 2 answers 403/404) is noted as
+not_available and the spec goes on with the next table; the spec fails only when no table is available."""
 from __future__ import annotations
 
 import logging
@@ -35,7 +38,8 @@ def ingest_scb_table(spec_id: str, *, mode: str, base_urls: dict[str, str], run_
         if any(t.api == "v2" for t in spec.tables):
             run.read_config()
         for table in spec.tables:
-            run.ingest_table(table, primary=table is spec.tables[0])
+            run.ingest_table(table)
+        run.require_some_table()
     except HttpError:
         raise  # the message names the table URL
     except (scb.SelectionError, ValueError) as exc:
@@ -65,7 +69,7 @@ class _SpecRun:
             self.cfg = dict(scb.V2_DEFAULTS)
             self.notes.append("SCB v2 /config not recorded; documented defaults used")
 
-    def ingest_table(self, t, *, primary: bool) -> None:
+    def ingest_table(self, t) -> None:
         client = self.v2 if t.api == "v2" else self.v1
         try:
             meta, meta_fetched = client.metadata(t.table)
@@ -74,25 +78,35 @@ class _SpecRun:
                                 "detail": f"no recorded metadata ({exc.url})"})
             return
         except HttpError as exc:
-            if not primary and getattr(exc, "status", None) in (400, 404):
-                self.chunks.append({"table": t.table, "status": "not_available", "detail": str(exc)[:300]})
+            if getattr(exc, "status", None) in (400, 403, 404):
+                self.chunks.append({"table": t.table, "status": "not_available",
+                                    "detail": f"SCB does not offer the table (HTTP {exc.status}); the spec goes on "
+                                              f"with its other tables: {str(exc)[:240]}"})
                 return
             raise
         sels = scb.resolve_selection(meta, t, codelist_size=self.v2.codelist_size if t.api == "v2" else None)
         after = self.last_by_grain.get(t.granularity)
-        sels = scb.restrict_time_after(sels, meta, after)
-        if meta.last_period:
-            self.last_by_grain[t.granularity] = max(filter(None, [after, meta.last_period]))
+        sels = scb.restrict_time(sels, meta, after, t.until)
         if scb.cells(sels) == 0:
             self.chunks.append({"table": t.table, "status": "no_new_periods",
-                                "detail": f"no periods after {after} (predecessor's last period)"})
+                                "detail": f"no periods after {after} (predecessor's last period)"
+                                          + (f" up to {t.until}" if t.until else "")})
             return
+        self.last_by_grain[t.granularity] = max(filter(None, [after, scb.last_selected_period(sels, meta)]))
         limit, interval = self.v2.limits(self.cfg) if t.api == "v2" else self.v1.limits()
         if self.mode == "live":
             LIMITER.set_interval(urlsplit(client.base).netloc, interval)
         order = scb.split_order(meta, sels)
         for chunk in scb.split_selection(sels, self.max_cells or limit, order):
             self.ingest_chunk(client, t, chunk, order, meta_fetched, after)
+
+    def require_some_table(self) -> None:
+        """Raise when SCB offers none of the spec's tables (each one named with its answer)."""
+        if self.chunks and all(c["status"] == "not_available" for c in self.chunks):
+            raise HttpError(f"SCB spec {self.spec_id}: none of its tables is available: "
+                            + "; ".join(f"{c['table']}: {c['detail']}" for c in self.chunks)
+                            + ". Find the table's current id (jamstat describe-scb, SCB's table search) and "
+                              "update the catalog row.")
 
     def ingest_chunk(self, client, t, chunk, order, meta_fetched, after) -> None:
         body = scb.v2_body(chunk) if t.api == "v2" else scb.v1_body(chunk)
@@ -119,6 +133,11 @@ class _SpecRun:
                 unit.note(n)
         if after:
             unit.note(f"{t.table}: continues the series after {after} (table succession)")
+        if t.until:
+            unit.note(f"{t.table}: periods up to {t.until}; the next table's definition wins after that")
+        if any(f.headers.get("X-Jamstat-Replay") == "subset" for f in fetched):
+            unit.note(f"{t.table}: replay answered with a recording of part of the requested cells "
+                      "(a live run fetches them all)")
         if any(c.startswith(scb.LABEL_PREFIX) for c in t.contents_codes):
             unit.note(f"{t.table}: ContentsCode resolved from its label: {', '.join(resolved)}")
         res = unit.commit(pa.concat_tables(frames), source_refs=[f"{t.table_name}/{c}" for c in resolved])

@@ -3,6 +3,7 @@
     fetch --kpi N00945 --area 0180 --years 2015-2024 [--mode live|replay|auto]   rows as CSV on stdout
     normalize --source scb|kolada FILE                                          any payload → CSV on stdout
     coverage                                                                    every catalog indicator
+    preflight [--mode …] [--only ID]                                            check the catalog against the APIs
     describe-scb TABLE [--api v1|v2] [--mode …]                                 an SCB table's variables and codes
     replay [--port N]                                                           run the replay server
     ingest kolada|scb|files UNIT... [--mode …]                                  run units like the DAGs do
@@ -68,14 +69,12 @@ def fetch(kpi: str, areas: str, years: str, mode: str | None) -> None:
         try:
             values = client.data_kpi_municipality_years(kpi, area_list, year_list)
         except ReplayMiss:
-            click.echo(f"note: /data/kpi/{kpi}/municipality/… not recorded; using the recorded per-year "
+            click.echo(f"note: /data/kpi/{kpi}/municipality/… not recorded; using the recorded all-areas "
                        "endpoint and filtering areas", err=True)
-            values = []
-            for y in year_list:
-                try:
-                    values.extend(v for v in client.data_kpi_year(kpi, y) if str(v.get("municipality")) in area_list)
-                except ReplayMiss:
-                    continue
+            try:
+                values = [v for v in client.data_kpi_years(kpi, year_list) if str(v.get("municipality")) in area_list]
+            except ReplayMiss:
+                values = []
     frame = kol.normalize(values, f"{kpi}")
     if frame.empty:
         click.echo(f"no data for {kpi} {areas} {years} (mode {resolved})", err=True)
@@ -160,10 +159,9 @@ def coverage(fmt: str) -> None:
     rows = []
     for ind in catalog:
         ok, reason = ingestibility(ind)
-        if ind.source == "kolada":
-            mine = [m for m in manifests if m.get("unit") == f"kolada:{ind.source_ref}"]
-        elif ind.source == "scb":
-            mine = [m for m in manifests if str(m.get("unit", "")).startswith(f"scb:{ind.indicator_id}:")]
+        if ind.source in ("kolada", "scb"):  # a Kolada row may have SCB as an alternative source
+            mine = [m for m in manifests if m.get("unit") == f"kolada:{ind.source_ref}"
+                    or str(m.get("unit", "")).startswith(f"scb:{ind.indicator_id}:")]
         else:
             mine = [m for m in manifests if m.get("source") == "file"
                     and (f"indicator_id={ind.indicator_id}" in m.get("notes", [])
@@ -197,6 +195,54 @@ def coverage(fmt: str) -> None:
                    f"have committed batches ({int(frame['rows'].sum())} rows).")
         click.echo(f"recorded: real data responses for {rec.get('data', 0)}, metadata only for "
                    f"{rec.get('metadata', 0)}, spec only (first checked by a live run) for {rec.get('spec', 0)}.")
+        _echo_payloads(settings)
+
+
+def _echo_payloads(settings: Settings) -> None:
+    """Every real payload replay carries (recorded data responses, bundled exports): what it reached."""
+    from ingest.payloads import describe, trace_payloads
+
+    traces = trace_payloads(settings.batches_dir, settings.published_path)
+    click.echo("\nReal payloads (replay recordings and bundled analyst exports) and what they reached:")
+    width = max(len(t.name) for t in traces)
+    for t in sorted(traces, key=lambda t: (t.provenance, t.name)):
+        click.echo(f"  {t.name:<{width}}  {t.provenance:<8} {describe(t)}")
+    def count(kind: str) -> str:
+        mine = [t for t in traces if t.provenance == kind and not t.reason]
+        return f"{sum(t.reaches_facts for t in mine)} of {len(mine)}"
+
+    click.echo(f"Reach fct_indicator_value: real recordings {count('real')}, placed exports {count('export')}, "
+               f"derived recordings {count('derived')}; {sum(bool(t.reason) for t in traces)} exports not placed "
+               "(reason above).")
+
+
+@main.command(help="Before a live run: check every catalog API row against the APIs' metadata (no data requests; "
+                   "paced like a run). One line per row: OK / will fail: why / unverified. Exit 1 if a row will "
+                   "fail, 3 if the APIs cannot be reached.")
+@click.option("--mode", type=click.Choice(["live", "replay", "auto"]), default=None,
+              help="live: the real APIs; replay: the recordings; auto (default): live, or exit 3 when offline")
+@click.option("--only", multiple=True, help="indicator_id to check (repeatable); default: every API row")
+def preflight(mode: str | None, only: tuple[str, ...]) -> None:
+    from ingest.http import HttpClient, RetryExhausted, RetryPolicy
+    from ingest.preflight import OFFLINE_EXIT, exit_code, run_preflight, summary
+
+    settings = _settings()
+    requested = (mode or settings.mode).lower()
+    resolved = _resolve(mode, settings)
+    if requested == "auto" and resolved == "replay":
+        click.echo("offline: the live APIs (Kolada, SCB) did not answer, and preflight checks the live APIs. Run "
+                   "it where you have internet access, or check the recordings with --mode replay.", err=True)
+        raise SystemExit(OFFLINE_EXIT)
+    try:
+        with source_base_urls(resolved, settings) as urls, HttpClient(RetryPolicy.from_env()) as http:
+            checks = run_preflight(settings, resolved, urls, http, only=list(only) or None)
+    except RetryExhausted as exc:
+        click.echo(f"offline: {exc}", err=True)
+        raise SystemExit(OFFLINE_EXIT) from exc
+    for check in checks:
+        click.echo(check.line())
+    click.echo(summary(checks, resolved))
+    raise SystemExit(exit_code(checks))
 
 
 @main.command(help="Run the replay server in the foreground (stops on SIGTERM/Ctrl-C).")

@@ -13,8 +13,10 @@ import sys
 import time
 from pathlib import Path
 
+from ingest.file_drop import landing_dir
 from ingest.modes import resolve_mode
 from jamstat.settings import REPO_ROOT, Settings
+from tools.replay_exports import drop_bundled_exports
 
 PIPELINE = ("ingest_kolada", "ingest_scb", "ingest_files", "transform_publish")
 TASK_LINE = re.compile(r"\[DAG TEST\] end task task_id=(\S+) map_index=(-?\d+)")
@@ -89,6 +91,10 @@ def main() -> int:
         else "") + ")"
     print("=" * len(banner), banner, "=" * len(banner), sep="\n", flush=True)
     env = {**os.environ, "JAMSTAT_MODE": mode}
+    if mode == "replay":  # the real analyst exports replay carries, dropped as an analyst would
+        dropped = drop_bundled_exports(landing_dir(settings))
+        print(f"dropped {len(dropped)} bundled export file(s) into {landing_dir(settings)}" if dropped else
+              "bundled exports already in the landing folder", flush=True)
     log_dir = settings.warehouse_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     before = settings.published_path.stat().st_mtime_ns if settings.published_path.exists() else None

@@ -5,7 +5,8 @@ values unchanged, nothing invented — each with a `.source.txt` that says "DERI
 * `/kpi/{id}` for every Kolada KPI in the catalog, from ingest/reference/kolada_v3_kpi_catalogue_from_rKolada_sysdata.csv
 * `/municipality` (312 rows) from dbt_project/seeds/reference/kolada_v3_municipality_from_rKolada_sysdata.csv
 * `/data/kpi/N00945/year/{y}` for 2000–2020 from ingest/reference/rKolada_n00945_vab_mans_andel_0180_1280_1480.csv
-The real recordings are mapped as they are (never rewritten).
+The real recordings are mapped as they are (never rewritten); the SCB v2 responses recorded by atlas290
+(`scb_v2_atlas290/<TABLE>/`) sit inside their recorder's wrapper and are served from its `response` member.
 """
 from __future__ import annotations
 
@@ -55,12 +56,15 @@ def kpi_metadata_rows() -> dict[str, dict]:
 class Entries(list):
     """The manifest's entries, in matching order (first match wins)."""
 
-    def add(self, method, path, file, *, provenance, query=None, body=None, status=200, ctype=JSON_CT, note=""):
+    def add(self, method, path, file, *, provenance, query=None, body=None, status=200, ctype=JSON_CT, note="",
+            member=None):
         e = {"id": f"{method} {path}" + (f" {json.dumps(query, sort_keys=True)}" if query else ""),
              "method": method, "path": path, "query": query or {}, "file": file, "status": status,
              "content_type": ctype, "provenance": provenance, "source": file + ".source.txt"}
         if body:
             e["body"] = body
+        if member:
+            e["member"] = member
         if note:
             e["note"] = note
         self.append(e)
@@ -69,6 +73,7 @@ class Entries(list):
 def build() -> dict:
     entries = Entries()
     add_real_recordings(entries.add)
+    add_atlas290_recordings(entries.add)
     add_kolada_kpi_metadata(entries.add)
     add_kolada_municipalities(entries.add)
     add_kolada_n00945_years(entries.add)
@@ -110,6 +115,22 @@ def add_real_recordings(add) -> None:
     add("POST", v1path, "scb/v1_HE0110_medianinkomst_riket_kon_jsonstat2.json", provenance="real",
         body={"match": "json", "file": "scb/v1_HE0110_medianinkomst_riket_kon_query.json"},
         note="matched by canonical JSON equality with the exact recorded query body")
+
+
+def add_atlas290_recordings(add) -> None:
+    """Real SCB v2 responses in atlas290's wrapper {kind, table, url, selection, response}: metadata by path;
+    data by the recorded selection, answering any query that asks for at least those cells (selection_subset)."""
+    root = RECORDINGS / "scb_v2_atlas290"
+    for path in sorted(root.glob("TAB*/*.json")):
+        wrapper = json.loads(path.read_text("utf-8"))
+        file, table = str(path.relative_to(RECORDINGS)), wrapper["table"]
+        if wrapper["kind"] == "metadata":
+            add("GET", f"/scb/v2/tables/{table}/metadata", file, provenance="real", member="response")
+            continue
+        selection = {var: {"valueCodes": codes} for var, codes in wrapper["selection"].items()}
+        add("POST", f"/scb/v2/tables/{table}/data", file, provenance="real", member="response",
+            query={"outputFormat": "json-stat2"}, body={"match": "selection_subset", "selection": selection},
+            note="the selection atlas290 posted; a query for more areas or periods is answered with these cells")
 
 
 def add_kolada_kpi_metadata(add) -> None:

@@ -7,15 +7,24 @@ Matching (`ingest/replay/manifest.json`, entries in order, first match wins):
 * optional `body` for POST: `{"match": "json", "file": …}` — canonical JSON equality with a recorded request
   body; or `{"match": "selection", "selection": {var: {"valueCodes": […], "codelist": …}}}` — each declared
   variable must be in the request's v2 `selection` with the same codelist and the same set of value codes
-  (undeclared variables are not compared).
+  (undeclared variables are not compared); or `{"match": "selection_subset", …}` — the request names exactly
+  the declared variables, each with the same codelist and at least the recorded codes: a recording of a
+  few areas and years answers a query for every area and year with the cells it holds (like the trimmed
+  Kolada recording), flagged `X-Jamstat-Replay: subset`.
+* optional `member`: the file is a recorder's wrapper and the response is this top-level member (served
+  re-serialised as compact UTF-8 JSON; values unchanged).
 A hit answers the entry's status, content type and the file's bytes (headers `X-Jamstat-Replay: hit`,
-`X-Jamstat-Recording`, `X-Jamstat-Provenance`). A miss answers 404, `X-Jamstat-Replay: miss` and a JSON body
-naming the method, path, query and a hint.
+`X-Jamstat-Recording`, `X-Jamstat-Provenance`). A Kolada request whose last path segment lists several ids
+(KPI metadata `/kpi/N1,N2`, data `…/year/2019,2020,2021`) that no entry names is answered from the recordings
+of the single ids, their `values` concatenated in list order (`X-Jamstat-Replay: composed`); ids without a
+recording add nothing.
+A miss answers 404, `X-Jamstat-Replay: miss` and a JSON body naming the method, path, query and a hint.
 """
 from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +39,7 @@ REPLAY_DIR = Path(__file__).resolve().parent
 MANIFEST = REPLAY_DIR / "manifest.json"
 RECORDINGS = REPLAY_DIR / "recordings"
 IGNORED_PARAMS = ("per_page", "lang")
+KOLADA_LIST = re.compile(r"^(/kolada/v3/(?:kpi/|data/kpi/[^/]+(?:/municipality/[^/]+)?/year/))([^/,]+(?:,[^/,]+)+)$")
 
 
 def canonical_json(obj: Any) -> str:
@@ -55,9 +65,14 @@ class Recordings:
 
     def body_of(self, entry: dict) -> bytes:
         with self._lock:
-            if entry["file"] not in self._cache:
-                self._cache[entry["file"]] = (self.root / entry["file"]).read_bytes()
-            return self._cache[entry["file"]]
+            key = entry["file"] + "#" + entry.get("member", "")
+            if key not in self._cache:
+                data = (self.root / entry["file"]).read_bytes()
+                if entry.get("member"):
+                    doc = json.loads(data.decode("utf-8-sig"))[entry["member"]]
+                    data = json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+                self._cache[key] = data
+            return self._cache[key]
 
     def match(self, method: str, path: str, query: dict[str, str], body: bytes) -> dict | None:
         for e in self.index.get((method, path), []):
@@ -71,6 +86,17 @@ class Recordings:
             return e
         return None
 
+    def compose_kolada_list(self, method: str, path: str, query: dict[str, str]) -> tuple[bytes, list[dict]] | None:
+        """A Kolada request for several ids from the single-id recordings; None when none is recorded."""
+        m = KOLADA_LIST.match(path) if method == "GET" else None
+        if not m:
+            return None
+        hits = [e for one in m.group(2).split(",") if (e := self.match("GET", m.group(1) + one, query, b""))]
+        if not hits:
+            return None
+        values = [v for e in hits for v in json.loads(self.body_of(e).decode("utf-8-sig"))["values"]]
+        return json.dumps({"values": values}, ensure_ascii=False).encode("utf-8"), hits
+
 
 def _body_matches(rule: dict, body: bytes) -> bool:
     try:
@@ -79,17 +105,19 @@ def _body_matches(rule: dict, body: bytes) -> bool:
         return False
     if rule.get("match") == "json":
         return doc is not None and canonical_json(doc) == rule["_canonical"]
-    if rule.get("match") == "selection":
+    if rule.get("match") in ("selection", "selection_subset"):
         if not isinstance(doc, dict) or not isinstance(doc.get("selection"), list):
             return False
         got = {s.get("variableCode"): s for s in doc["selection"] if isinstance(s, dict)}
+        subset = rule["match"] == "selection_subset"
+        if subset and set(got) != set(rule["selection"]):
+            return False
         for var, want in rule["selection"].items():
             have = got.get(var)
-            if have is None:
+            if have is None or (want.get("codelist") or None) != (have.get("codelist") or None):
                 return False
-            if (want.get("codelist") or None) != (have.get("codelist") or None):
-                return False
-            if sorted(map(str, want.get("valueCodes", []))) != sorted(map(str, have.get("valueCodes") or [])):
+            recorded, asked = set(map(str, want.get("valueCodes", []))), set(map(str, have.get("valueCodes") or []))
+            if not (recorded <= asked if subset else recorded == asked):
                 return False
         return True
     return False
@@ -114,6 +142,13 @@ def make_handler(recordings: Recordings):
             body = self.rfile.read(length) if length else b""
             method = self.command.upper()
             entry = recordings.match(method, path, query, body)
+            composed = None if entry else recordings.compose_kolada_list(method, path, query)
+            if composed:
+                data, parts = composed
+                self._send(200, "application/json; charset=utf-8", data, {
+                    "X-Jamstat-Replay": "composed", "X-Jamstat-Recording": " + ".join(e["id"] for e in parts),
+                    "X-Jamstat-Provenance": "+".join(sorted({e.get("provenance", "real") for e in parts}))})
+                return
             if entry is None:
                 payload = json.dumps({
                     "error": "replay miss: no recording matches this request",
@@ -125,8 +160,9 @@ def make_handler(recordings: Recordings):
                 self._send(404, "application/json; charset=utf-8", payload, {"X-Jamstat-Replay": "miss"})
                 return
             data = recordings.body_of(entry)
+            how = "subset" if (entry.get("body") or {}).get("match") == "selection_subset" else "hit"
             self._send(int(entry.get("status", 200)), entry.get("content_type", "application/json; charset=utf-8"),
-                       data, {"X-Jamstat-Replay": "hit", "X-Jamstat-Recording": entry.get("id", entry["file"]),
+                       data, {"X-Jamstat-Replay": how, "X-Jamstat-Recording": entry.get("id", entry["file"]),
                               "X-Jamstat-Provenance": entry.get("provenance", "real")})
 
         def _send(self, status: int, ctype: str, data: bytes, headers: dict[str, str]) -> None:

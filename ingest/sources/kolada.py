@@ -1,9 +1,10 @@
 """Kolada v3 client (https://api.kolada.se/v3) and normaliser.
 
-Endpoints used: `/kpi/{ids}` (≤25 ids per path segment), `/municipality`,
-`/data/kpi/{kpi}/year/{year}` (one request per KPI-year) and `/data/kpi/{kpi}/municipality/{ids}/year/{years}`.
-Always `per_page=5000`; `next_url` is followed on the same host only, for a bounded number of pages, and
-paging stops when `next_url` is missing/empty/null or a page has no `values`.
+Endpoints used: `/kpi/{ids}`, `/municipality`, `/data/kpi/{kpi}/year/{years}` and
+`/data/kpi/{kpi}/municipality/{ids}/year/{years}`; every id list (KPIs, areas, years) is one path segment of
+≤25 ids. Always `per_page=5000`; `next_url` is followed on the same host only, for a bounded number of pages, and
+paging stops when `next_url` is missing/empty/null or a page has no `values`. A data path answering 404 is a
+period without data (Kolada may answer 404 instead of an empty list), not a failure.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from urllib.parse import quote, urlsplit
 import pandas as pd
 import pyarrow as pa
 
-from ingest.http import Fetched, HttpClient, HttpError, SchemaDrift
+from ingest.http import ClientError, Fetched, HttpClient, HttpError, SchemaDrift
 from ingest.sources import rows_to_frame
 
 log = logging.getLogger(__name__)
@@ -111,9 +112,22 @@ class KoladaClient:
         return self._values("/municipality", None, "municipality")
 
     # -- data -----------------------------------------------------------------------------------------
-    def data_kpi_year(self, kpi: str, year: int, from_date: str | None = None) -> list[dict]:
+    def _data_values(self, path: str, params: dict | None, dataset: str) -> list[dict]:
+        try:
+            return self._values(path, params, dataset)
+        except ClientError as exc:
+            if exc.status == 404:  # Kolada's answer for periods without data
+                log.info("Kolada %s: 404, read as no data for these years", exc.url)
+                return []
+            raise
+
+    def data_kpi_years(self, kpi: str, years: list[int], from_date: str | None = None) -> list[dict]:
+        """Every area's values of one KPI for the given years: one request per ≤25 years."""
         params = {"from_date": from_date} if from_date else None
-        return self._values(f"/data/kpi/{kpi}/year/{int(year)}", params, f"data_{kpi}")
+        out: list[dict] = []
+        for ychunk in chunks([str(int(y)) for y in dict.fromkeys(years)]):
+            out.extend(self._data_values(f"/data/kpi/{kpi}/year/{','.join(ychunk)}", params, f"data_{kpi}"))
+        return out
 
     def data_kpi_municipality_years(self, kpi: str, municipalities: list[str], years: list[int],
                                     from_date: str | None = None) -> list[dict]:
@@ -122,7 +136,7 @@ class KoladaClient:
         for mchunk in chunks(list(dict.fromkeys(municipalities))):
             for ychunk in chunks([str(y) for y in dict.fromkeys(years)]):
                 path = f"/data/kpi/{kpi}/municipality/{','.join(mchunk)}/year/{','.join(ychunk)}"
-                out.extend(self._values(path, params, f"data_{kpi}"))
+                out.extend(self._data_values(path, params, f"data_{kpi}"))
         return out
 
 

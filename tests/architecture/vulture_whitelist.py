@@ -16,7 +16,7 @@ ingest.kolada_kpi.plan_kolada, ingest.kolada_kpi.ingest_kolada_kpi
 ingest.scb_spec.plan_scb, ingest.scb_spec.ingest_scb_table
 # click commands are registered by their decorators.
 import jamstat.cli
-jamstat.cli.describe_scb, jamstat.cli.coverage, jamstat.cli.replay, jamstat.cli.ingest_cmd
+jamstat.cli.describe_scb, jamstat.cli.coverage, jamstat.cli.replay, jamstat.cli.ingest_cmd, jamstat.cli.preflight
 # http.server hooks and class attributes.
 _ = server.make_handler(None)
 _.server_version, _.protocol_version, _.disable_nagle_algorithm, _.log_message, _.do_GET, _.do_HEAD, _.do_POST

@@ -4,6 +4,11 @@ Sources (all in the repo, each with a .source.txt sidecar):
 * Kolada v3 /data/kpi/N21704/year/2023 (5 kommuner, K/M/T)       ingest/replay/recordings/kolada/
 * Kolada N00945 T values 2000-2020 for 0180/1280/1480 (rKolada)     ingest/reference/
 * SCB v2 TAB6471 json-stat2 (21 län x 11 age classes x sex x 4 months) ingest/replay/recordings/scb/
+* Region Dalarna's export of Kolada N01982 for Region Dalarna (eftergym.csv), as a dropped file feeding
+  tertiary_education_25_64, and the N21704 recording again as a dropped file feeding home_care_80plus_share
+  (the same key from an API and a file)                               ingest/replay/landing/region-dalarna/
+* SCB v2 TAB4394 life expectancy, Kon=2 and Kon=1 (290 kommuner x 24 five-year windows), one batch per catalog
+  spec that fetches it (life_expectancy_women / _men)                 ingest/replay/recordings/scb_v2_atlas290/
 
 Only the provenance columns (batch_id, fetched_at, run_id) are fixture-made; values are copied. The payloads go
 through the project's own normalisers and table contract, exactly as ingest lands them.
@@ -26,6 +31,14 @@ REPO = Path(__file__).resolve().parents[2]
 KOLADA_N21704 = REPO / "ingest/replay/recordings/kolada/v3_data_kpi_N21704_year_2023_trimmed.json"
 KOLADA_N00945 = REPO / "ingest/reference/rKolada_n00945_vab_mans_andel_0180_1280_1480.csv"
 SCB_TAB6471 = REPO / "ingest/replay/recordings/scb/v2_TAB6471_data_folkmangd_manad_lan_kon.json"
+ATLAS = REPO / "ingest/replay/recordings/scb_v2_atlas290"
+DALARNA_EFTERGYM = REPO / "ingest/replay/landing/region-dalarna/eftergym.csv"
+# (batch unit as ingest writes it: scb:<catalog spec>:<table>:<chunk>, the recording)
+SCB_BATCHES = [
+    ("scb:population_by_sex_age:TAB6471:fixture", SCB_TAB6471, None),
+    ("scb:life_expectancy_women:TAB4394:fixture", ATLAS / "TAB4394/56502957d1303f62.json", "response"),
+    ("scb:life_expectancy_men:TAB4394:fixture", ATLAS / "TAB4394/981f7bdcad0566bb.json", "response"),
+]
 
 OBS_DDL = "create table raw.observations (" + ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items()) + ")"
 BATCH_DDL = "create table raw.batches (" + ", ".join(f"{c} {t}" for c, t in BATCH_COLUMNS.items()) + ")"
@@ -57,9 +70,25 @@ def kolada_n00945_rows(batch_id: str, fetched_at: datetime) -> list[tuple]:
     return rows
 
 
-def scb_tab6471_rows(batch_id: str, fetched_at: datetime) -> tuple[list[tuple], list[str]]:
-    doc = json.loads(SCB_TAB6471.read_text(encoding="utf-8"))
-    table, _mandatory = scb.normalize_payload_arrow(doc, "TAB6471", url=str(SCB_TAB6471))
+def file_eftergym_rows(batch_id: str, fetched_at: datetime) -> list[tuple]:
+    """As the file drop lands eftergym.csv with its mapping: rows carry the catalog row they feed; Region
+    Dalarna (Kolada 0020) is county 20."""
+    with DALARNA_EFTERGYM.open(encoding="utf-8") as fh:
+        return [("file", "tertiary_education_25_64", "20", r["year"], r["gender"],
+                 float(r["eftergymnasial 25-64 år, årsmedelvärde, andel (%) av bef."]), None, "{}", False,
+                 batch_id, fetched_at) for r in csv.DictReader(fh)]
+
+
+def file_n21704_rows(batch_id: str, fetched_at: datetime) -> list[tuple]:
+    """The N21704 recording's values as a dropped export of the same KPI would carry them."""
+    return [("file", "home_care_80plus_share", *row[2:]) for row in kolada_n21704_rows(batch_id, fetched_at)]
+
+
+def scb_rows(path: Path, member: str | None, batch_id: str, fetched_at: datetime) -> tuple[list[tuple], list[str]]:
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc = doc[member] if member else doc
+    table_name = doc["extension"]["px"]["tableid"]
+    table, _mandatory = scb.normalize_payload_arrow(doc, table_name, url=str(path))
     return _with_provenance(table, batch_id, fetched_at), list(doc.get("note", []))
 
 
@@ -69,6 +98,8 @@ def build_candidate(path: Path) -> dict:
     batches = [
         ("kolada", "kolada:N21704:2023", ["N21704"], KOLADA_N21704, kolada_n21704_rows),
         ("kolada", "kolada:N00945", ["N00945"], KOLADA_N00945, kolada_n00945_rows),
+        ("file", "file:eftergym.mapping.yaml", ["tertiary_education_25_64"], DALARNA_EFTERGYM, file_eftergym_rows),
+        ("file", "file:home_care.mapping.yaml", ["home_care_80plus_share"], KOLADA_N21704, file_n21704_rows),
     ]
     con = duckdb.connect(str(path))
     try:
@@ -86,15 +117,16 @@ def build_candidate(path: Path) -> dict:
                  json.dumps([{"path": str(payload.relative_to(REPO))}]), "[]"],
             )
             summary[unit] = len(rows)
-        bid = _batch_id("scb:TAB6471", SCB_TAB6471)
-        rows, notes = scb_tab6471_rows(bid, fetched)
-        con.executemany("insert into raw.observations values (?,?,?,?,?,?,?,?,?,?,?)", rows)
-        con.execute(
-            "insert into raw.batches values (?,?,?,?,?,?,?,?,?,?)",
-            [bid, "scb", "scb:TAB6471", json.dumps(["TAB6471/000007SF"]), "replay", "pytest", fetched, len(rows),
-             json.dumps([{"path": str(SCB_TAB6471.relative_to(REPO))}]), json.dumps(notes, ensure_ascii=False)],
-        )
-        summary["scb:TAB6471"] = len(rows)
+        for unit, payload, member in SCB_BATCHES:
+            bid = _batch_id(unit, payload)
+            rows, notes = scb_rows(payload, member, bid, fetched)
+            con.executemany("insert into raw.observations values (?,?,?,?,?,?,?,?,?,?,?)", rows)
+            con.execute(
+                "insert into raw.batches values (?,?,?,?,?,?,?,?,?,?)",
+                [bid, "scb", unit, json.dumps(sorted({r[1] for r in rows})), "replay", "pytest", fetched, len(rows),
+                 json.dumps([{"path": str(payload.relative_to(REPO))}]), json.dumps(notes, ensure_ascii=False)],
+            )
+            summary[unit] = len(rows)
     finally:
         con.close()
     return summary

@@ -185,3 +185,48 @@ def test_unmapped_observations_are_listed_not_dropped(warehouse):
     mapped = warehouse.execute("select count(*) from intermediate.int_observations_mapped").fetchone()[0]
     unmapped = warehouse.execute("select count(*) from intermediate.int_observations_unmapped").fetchone()[0]
     assert mapped + unmapped == raw      # fixture has one version per key and nothing deleted
+
+
+def test_two_rows_sharing_an_scb_table_each_map_the_rows_their_spec_fetched(warehouse):
+    """TAB4394/000000NH lands twice, once per catalog spec (raw.batches.unit scb:<spec>:…): each life-expectancy
+    row gets only its own spec's rows, every cell once, with SCB's five-year windows as 'years' periods dated by
+    their last year."""
+    rows = dict(warehouse.execute("""
+        select indicator_id, list(distinct sex) from marts.fct_indicator_value
+        where source_ref = 'TAB4394/000000NH' group by indicator_id""").fetchall())
+    assert rows == {"life_expectancy_women": ["K"], "life_expectancy_men": ["M"]}
+    n = dict(warehouse.execute("""select indicator_id, count(*) from marts.fct_indicator_value
+                                  where source_ref = 'TAB4394/000000NH' group by all""").fetchall())
+    assert n == {"life_expectancy_women": 290 * 24, "life_expectancy_men": 290 * 24}
+    gran, year, value = warehouse.execute("""
+        select period_granularity, year, value from marts.fct_indicator_value
+        where indicator_id = 'life_expectancy_women' and area_code = '0180' and period = '2019-2023'""").fetchone()
+    assert gran == "years" and year == 2023 and 80 < value < 90
+    knivsta = warehouse.execute("""select value, status from marts.fct_indicator_value where
+        indicator_id = 'life_expectancy_women' and area_code = '0330' and period = '1998-2002'""").fetchone()
+    assert knivsta == (None, "..")  # Knivsta did not exist yet: null with SCB's symbol
+
+
+def test_every_scb_row_maps_to_the_spec_that_fetched_it(warehouse):
+    mismatched, n = warehouse.execute("""select count(*) filter (where indicator_id <> series_spec), count(*)
+        from intermediate.int_observations_mapped where source = 'scb'""").fetchone()
+    assert n > 0 and mismatched == 0
+
+
+def test_the_api_value_wins_where_a_dropped_file_has_the_same_key(warehouse):
+    """Kolada's N21704 and a dropped file carry the same keys: the fact keeps Kolada's, the file's stay in the
+    intermediate layer as not preferred."""
+    sources = warehouse.execute("""select source, count(*) from marts.fct_indicator_value
+                                   where indicator_id = 'home_care_80plus_share' group by all""").fetchall()
+    assert sources == [("kolada", 15)]
+    preferred = dict(warehouse.execute("""select source, bool_or(is_preferred) from
+        intermediate.int_indicator_values_aggregated where indicator_id = 'home_care_80plus_share'
+        group by all""").fetchall())
+    assert preferred == {"kolada": True, "file": False}
+
+
+def test_a_dropped_file_fills_keys_the_api_leaves_empty(warehouse):
+    rows = warehouse.execute("""select source, source_ref, count(*), min(period), max(period)
+        from marts.fct_indicator_value where indicator_id = 'tertiary_education_25_64' and area_code = '20'
+        group by all""").fetchall()
+    assert rows == [("file", "tertiary_education_25_64", 27, "2013", "2021")]

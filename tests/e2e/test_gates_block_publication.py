@@ -56,12 +56,12 @@ def _age_everything(data: Path, days: int) -> None:
         f.write_text(json.dumps(doc))
 
 
-def _drop_population_batch(data: Path) -> None:
-    """SYNTHETIC: lose the SCB population batch (TAB6471), most of the fact rows (a truncated upstream). The
-    other SCB batch stays, so the source itself is not empty."""
+def _drop_life_expectancy_batches(data: Path) -> None:
+    """SYNTHETIC: lose the SCB life-expectancy batches (TAB4394), most of the fact rows (a truncated upstream).
+    The other SCB batches stay, so the source itself is not empty."""
     dropped = 0
     for manifest in data.glob("batches/scb/*.json"):
-        if any("TAB6471" in ref for ref in json.loads(manifest.read_text())["source_refs"]):
+        if any("TAB4394" in ref for ref in json.loads(manifest.read_text())["source_refs"]):
             manifest.with_suffix(".parquet").unlink()
             manifest.unlink()
             dropped += 1
@@ -78,7 +78,7 @@ def _expectations_without(env: dict, *parts: str) -> None:
 CASES = {
     # case: (damage, gate expected to stop it)
     "unknown municipality code": (lambda env: _synthetic_row(Path(env["JAMSTAT_DATA_DIR"]), "9999"), "dbt"),
-    "mart lost most of its rows": (lambda env: _drop_population_batch(Path(env["JAMSTAT_DATA_DIR"])),
+    "mart lost most of its rows": (lambda env: _drop_life_expectancy_batches(Path(env["JAMSTAT_DATA_DIR"])),
                                    "great_expectations"),
     "stale data past its limit": (lambda env: _age_everything(Path(env["JAMSTAT_DATA_DIR"]), 60), "freshness"),
     "a gate that crashes": (lambda env: _expectations_without(env, "soda"), "soda"),

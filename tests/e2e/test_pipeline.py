@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.support.pipeline import copy_pipeline, dags_test, published_path
+from tests.support.pipeline import copy_pipeline, dags_test, published_path, run
 
 pytestmark = pytest.mark.slow
 
@@ -54,7 +55,27 @@ def test_fact_rows_trace_back_to_raw_payloads(replay_publication):
             raw = raw if raw.is_absolute() else data / raw
             assert raw.exists(), response
             assert sha256(raw) == response["sha256"]
-            assert response["url"].startswith("http://127.0.0.1:")
+            # fetched from the local replay server, or (a bundled export) dropped into the landing folder
+            assert response["url"].startswith("http://127.0.0.1:") or (
+                manifest["source"] == "file" and response["url"].startswith((data / "landing").as_uri()))
+
+
+def test_coverage_counts_every_real_payload_as_reaching_the_marts(replay_publication):
+    """Every real SCB and Kolada recording a run requests, and every bundled export the catalog places, reaches
+    fct_indicator_value; the exports it does not place are listed with the reason."""
+    result = run([sys.executable, "-m", "jamstat", "coverage"], replay_publication.env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    section = result.stdout.split("Real payloads")[1].splitlines()[1:-1]
+    lines = {ln.split()[0]: ln for ln in section if ln.strip()}
+    for name in ("scb_v2_atlas290/TAB638/6b027e59b71df045.json", "scb_v2_atlas290/TAB708/889b2aa761987dcf.json",
+                 "scb_v2_atlas290/TAB4394/56502957d1303f62.json", "scb_v2_atlas290/TAB4394/981f7bdcad0566bb.json",
+                 "scb/v2_TAB6471_data_folkmangd_manad_lan_kon.json", "scb/v1_HE0110_medianinkomst_riket_kon_jsonstat2.json",
+                 "kolada/v3_data_kpi_N21704_year_2023_trimmed.json", "region-dalarna/eftergym.csv",
+                 "region-dalarna/arbetsloshet.csv", "region-dalarna/sysselsatt.csv"):
+        assert "reaches fct_indicator_value" in lines[name], lines[name]
+    assert "6,960 fact rows (life_expectancy_women)" in lines["scb_v2_atlas290/TAB4394/56502957d1303f62.json"]
+    not_placed = [ln for ln in lines.values() if "not placed:" in ln]
+    assert len(not_placed) == 6 and all(ln.split("not placed: ")[1] for ln in not_placed)
 
 
 def test_rerun_of_an_interval_is_a_no_op(replay_publication, tmp_path):

@@ -20,7 +20,7 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(mode="replay", data_dir=tmp_path / "data", warehouse_dir=tmp_path / "warehouse",
                     replay_url=None, catalog_path=REPO_ROOT / "dbt_project" / "seeds" / "indicator_catalog.csv",
                     dbt_project_dir=REPO_ROOT / "dbt_project", expectations_dir=REPO_ROOT / "expectations",
-                    postgres_url=None, notify_webhook=None)
+                    postgres_url=None)
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,9 @@ def test_coverage_names_every_indicator(env):
     assert rows["part_time_share_county_aku"]["ingestible"] == "no"
     assert "no PxWeb table found" in rows["part_time_share_county_aku"]["reason"]
     assert "file drop" in rows["part_time_share_county_aku"]["reason"]
-    assert "table known, but no ContentsCode" in rows["yh_it_technology_women_share"]["reason"]
+    assert "look up live (jamstat preflight lists them): YHStudT1dN.UtbildnInriktn" in \
+        rows["yh_it_technology_women_share"]["reason"]
+    assert rows["life_expectancy_women"]["recorded"] == "data"  # its alternative SCB source TAB4394 is recorded
     assert "label:Antal studerande" in rows["yh_health_care_women_share"]["reason"]
     assert "no public source" in rows["perpetrator_programmes"]["reason"]
     assert "file drop" in rows["vab_fk_open_data"]["reason"]

@@ -9,7 +9,7 @@ import pytest
 
 from ingest import kolada_kpi
 from ingest.contract import OBSERVATION_COLUMNS
-from ingest.http import ReplayMiss, SchemaDrift
+from ingest.http import ClientError, ReplayMiss, SchemaDrift
 from ingest.sources import kolada as kol
 from jamstat.settings import REPO_ROOT
 from tests.ingest.conftest import catalog_with
@@ -26,7 +26,7 @@ def test_n21704_2023_replayed_golden_values(settings, replay_urls, http):
     s = kolada_kpi.ingest_kolada_kpi("N21704", mode="replay", base_urls=replay_urls, run_id="t1", settings=settings,
                                 years=[2022, 2023], http=http)
     assert s["status"] == "loaded" and s["rows"] == 15
-    assert s["years_fetched"] == [2023] and s["years_missing"] == [2022]
+    assert s["years_fetched"] == [2022, 2023] and s["years_empty"] == [2022]
     df = _batch(settings, s)
     sto = df[(df.area_code == "0180") & (df.period == "2023")].set_index("sex")["value"]
     assert sto["K"] == pytest.approx(25.688929)
@@ -36,7 +36,9 @@ def test_n21704_2023_replayed_golden_values(settings, replay_urls, http):
     assert df.status.isna().all() and not df.is_deleted.any()
     manifest = json.loads((settings.batches_dir / "kolada" / f"{s['batch_id']}.json").read_text())
     assert manifest["mode"] == "replay" and manifest["source_refs"] == ["N21704"]
-    assert [r["method"] for r in manifest["responses"]] == ["GET", "GET"]  # /kpi metadata + one data year
+    # /kpi metadata + one data request for both years (answered from the per-year recording)
+    assert [r["method"] for r in manifest["responses"]] == ["GET", "GET"] and s["requests"] == 2
+    assert manifest["responses"][1]["url"].split("?")[0].endswith("/data/kpi/N21704/year/2022,2023")
     assert all((settings.data_dir / r["path"]).exists() for r in manifest["responses"])
 
 
@@ -44,6 +46,7 @@ def test_n00945_derived_per_year_payloads(settings, replay_urls, http):
     s = kolada_kpi.ingest_kolada_kpi("N00945", mode="replay", base_urls=replay_urls, run_id="t1", settings=settings,
                                 years=list(range(2000, 2021)), http=http)
     assert s["status"] == "loaded" and s["rows"] == 63
+    assert s["requests"] == 2  # metadata + one request for the 21 years (one per year before: 22)
     df = _batch(settings, s)
     assert set(df.sex) == {"T"}  # not divided by gender
     ref = pd.read_csv(REPO_ROOT / "ingest/reference/rKolada_n00945_vab_mans_andel_0180_1280_1480.csv", dtype=str)
@@ -105,14 +108,45 @@ def test_schema_drift_on_envelope(http):
     with ScriptedServer([Reply(200, {"data": []})]) as srv:
         client = kol.KoladaClient(http, srv.url + "/v3")
         with pytest.raises(SchemaDrift) as err:
-            client.data_kpi_year("N1", 2020)
+            client.data_kpi_years("N1", [2020])
     assert "'values'" in str(err.value)
+
+
+def test_years_go_25_to_a_request_and_a_404_segment_is_empty_years(settings, http):
+    """The real N21704 2023 values answer the segment that holds 2023; the later segment answers 404 (Kolada's
+    answer for periods without data): the KPI loads, and those years are empty, not a failure."""
+    real = json.loads((REC / "v3_data_kpi_N21704_year_2023_trimmed.json").read_text("utf-8"))
+    meta = json.loads((REC / "derived/v3_kpi_N21704.json").read_text("utf-8"))
+
+    def handler(req):
+        if req.path.startswith("/v3/kpi/"):
+            return Reply(200, meta)
+        years = req.path.rsplit("/", 1)[-1].split(",")
+        if "2023" in years:
+            return Reply(200, real)
+        return Reply(404, {"error": "Not found"})  # SYNTHETIC stand-in for Kolada's 404 on an empty period
+
+    years = list(range(2000, 2030))
+    with ScriptedServer(handler) as srv:
+        s = kolada_kpi.ingest_kolada_kpi("N21704", mode="live", base_urls={"kolada": srv.url + "/v3"}, run_id="r",
+                                         settings=settings, years=years, http=http, incremental=False)
+    segments = [r.path.rsplit("/", 1)[-1].split(",") for r in srv.requests if "/data/" in r.path]
+    assert [len(seg) for seg in segments] == [25, 5]  # 30 years: two requests, not 30
+    assert s["status"] == "loaded" and s["rows"] == 15 and s["requests"] == 2  # the 404 lands nothing
+    assert s["years_empty"] == [y for y in years if y != 2023]
+
+
+def test_404_that_is_not_a_data_path_still_fails(http):
+    with ScriptedServer([Reply(404, {"error": "Not found"})]) as srv:
+        client = kol.KoladaClient(http, srv.url + "/v3")
+        with pytest.raises(ClientError):
+            client.kpi_metadata(["N99999"])
 
 
 def test_empty_values_is_no_data_not_error(http):
     with ScriptedServer([Reply(200, {"values": []})]) as srv:
         client = kol.KoladaClient(http, srv.url + "/v3")
-        assert client.data_kpi_year("N99999", 2020) == []
+        assert client.data_kpi_years("N99999", [2020]) == []
 
 
 def test_paging_follows_next_url_on_same_host(http):
@@ -130,7 +164,7 @@ def test_paging_follows_next_url_on_same_host(http):
 
     with ScriptedServer(handler) as srv:
         client = kol.KoladaClient(http, srv.url + "/v3")
-        values = client.data_kpi_year("N21704", 2023)
+        values = client.data_kpi_years("N21704", [2023])
     assert [v["municipality"] for v in values] == [v["municipality"] for v in real]
     assert len(srv.requests) == 3
     assert srv.requests[0].query["per_page"] == "5000"
@@ -140,7 +174,7 @@ def test_paging_refuses_next_url_on_other_host(http):
     with ScriptedServer([Reply(200, {"values": [{"kpi": "N1"}], "next_url": "https://evil.example/v3/x?page=2"})]) as srv:
         client = kol.KoladaClient(http, srv.url + "/v3")
         with pytest.raises(kol.PagingError) as err:
-            client.data_kpi_year("N1", 2020)
+            client.data_kpi_years("N1", [2020])
     assert "evil.example" in str(err.value) and len(srv.requests) == 1
 
 
@@ -151,7 +185,7 @@ def test_paging_is_bounded(http):
     with ScriptedServer(handler) as srv:
         client = kol.KoladaClient(http, srv.url + "/v3", max_pages=4)
         with pytest.raises(kol.PagingError, match="more than 4 pages"):
-            client.data_kpi_year("N1", 2020)
+            client.data_kpi_years("N1", [2020])
     assert len(srv.requests) == 4
 
 
@@ -186,7 +220,7 @@ def test_municipality_year_chunking(http):
 def test_replay_miss_raises(http, replay_url):
     client = kol.KoladaClient(http, replay_url + "/kolada/v3")
     with pytest.raises(ReplayMiss):
-        client.data_kpi_year("N21704", 1999)
+        client.data_kpi_years("N21704", [1999])
 
 
 def test_incremental_uses_high_water_mark(settings, http):

@@ -30,6 +30,34 @@ def test_hit_serves_recorded_bytes_ignoring_per_page(replay_url):
     assert r.headers["X-Jamstat-Provenance"] == "real"
 
 
+def test_several_years_compose_from_per_year_recordings(replay_url):
+    url = replay_url + "/kolada/v3/data/kpi/N00945/year/2019,2020,2021"
+    r = requests.get(url, params={"per_page": 5000}, timeout=5)
+    assert r.status_code == 200 and r.headers["X-Jamstat-Replay"] == "composed"
+    assert r.headers["X-Jamstat-Provenance"] == "derived"
+    per_year = [json.loads((REC / f"kolada/derived/v3_data_kpi_N00945_year_{y}.json").read_text("utf-8"))["values"]
+                for y in (2019, 2020)]
+    assert r.json()["values"] == per_year[0] + per_year[1]  # 2021 is not recorded: it adds nothing
+    assert requests.get(replay_url + "/kolada/v3/data/kpi/N00945/year/2030,2031", timeout=5).status_code == 404
+
+
+def test_wrapped_recording_serves_its_response_member_and_subset_selection(replay_url):
+    """atlas290's wrapper holds the request's selection and SCB's response: the response is served; a query
+    for more areas than recorded is answered with the recorded cells (flagged subset); a query missing a
+    recorded code is a miss."""
+    wrapper = json.loads((REC / "scb_v2_atlas290/TAB4394/56502957d1303f62.json").read_text("utf-8"))
+    meta = requests.get(replay_url + "/scb/v2/tables/TAB4394/metadata", params={"lang": "sv"}, timeout=5)
+    assert meta.status_code == 200 and meta.json()["extension"]["px"]["tableid"] == "TAB4394"
+    sel = [{"variableCode": v, "valueCodes": list(c)} for v, c in wrapper["selection"].items()]
+    sel[0]["valueCodes"] = ["00", "01", *sel[0]["valueCodes"]]  # Region: riket and a län on top
+    url, params = replay_url + "/scb/v2/tables/TAB4394/data", {"lang": "sv", "outputFormat": "json-stat2"}
+    r = requests.post(url, params=params, json={"selection": sel}, timeout=5)
+    assert r.status_code == 200 and r.headers["X-Jamstat-Replay"] == "subset"
+    assert r.json() == wrapper["response"]
+    sel[0]["valueCodes"] = ["00", "01"]
+    assert requests.post(url, params=params, json={"selection": sel}, timeout=5).status_code == 404
+
+
 def test_undeclared_query_param_is_a_miss(replay_url):
     r = requests.get(replay_url + "/kolada/v3/data/kpi/N21704/year/2023",
                      params={"from_date": "2024-01-01"}, timeout=5)
@@ -70,7 +98,7 @@ def test_manifest_files_exist_and_derived_are_labelled():
             assert sidecar.startswith("DERIVED")
         else:
             assert "DERIVED" not in sidecar.split("\n")[0]
-    assert kinds["real"] == 9 and kinds["derived"] >= 62 + 1 + 21
+    assert kinds["real"] == 9 + 8 and kinds["derived"] >= 62 + 1 + 21  # + atlas290: 4 metadata, 4 data
 
 
 def test_derived_municipality_list_is_complete(replay_url):
@@ -81,7 +109,7 @@ def test_derived_municipality_list_is_complete(replay_url):
 
 def test_real_recordings_untouched():
     out = subprocess.run(["git", "status", "--porcelain", "--", "ingest/replay/recordings/kolada/v3_data_kpi_N21704_year_2023_trimmed.json",
-                          "ingest/replay/recordings/scb"], cwd=REPO_ROOT, capture_output=True, text=True)
+                          "ingest/replay/recordings/scb", "ingest/replay/recordings/scb_v2_atlas290"], cwd=REPO_ROOT, capture_output=True, text=True)
     assert out.stdout.strip() == ""
 
 
@@ -98,3 +126,27 @@ def test_standalone_replay_process_stops_on_sigterm():
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_payloads_are_traced_to_the_batches_that_landed_them(settings, replay_urls, http):
+    """A recording served through composition (N00945 years), a wrapped atlas290 recording (TAB708) and a
+    bundled export dropped into the landing folder are each found in the batch that landed it; exports the
+    catalog does not place carry their reason; nothing is counted without a warehouse."""
+    from ingest import file_drop, kolada_kpi, scb_spec
+    from ingest.payloads import trace_payloads
+    from tools.replay_exports import drop_bundled_exports
+
+    k = kolada_kpi.ingest_kolada_kpi("N00945", mode="replay", base_urls=replay_urls, run_id="t", settings=settings,
+                                     years=[2019, 2020], http=http)
+    s = scb_spec.ingest_scb_table("women_share_elected_municipal", mode="replay", base_urls=replay_urls,
+                                  run_id="t", settings=settings, http=http)
+    drop_bundled_exports(file_drop.landing_dir(settings))
+    f = file_drop.ingest_file_drop("eftergym.mapping.yaml", mode="replay", run_id="t", settings=settings)
+    traces = {t.name: t for t in trace_payloads(settings.batches_dir, None)}
+    assert traces["kolada/derived/v3_data_kpi_N00945_year_2019.json"].batches == {k["batch_id"]}
+    assert traces["kolada/derived/v3_data_kpi_N00945_year_2020.json"].batches == {k["batch_id"]}
+    assert traces["scb_v2_atlas290/TAB708/889b2aa761987dcf.json"].batches == set(s["batch_ids"])
+    assert traces["region-dalarna/eftergym.csv"].batches == {f["batch_id"]}
+    assert traces["scb_v2_atlas290/TAB638/6b027e59b71df045.json"].batches == set()
+    assert "trust" in traces["region-dalarna/tillit.csv"].reason
+    assert all(t.fact_rows is None for t in traces.values())

@@ -1,4 +1,5 @@
-"""SCB PxWeb: replay of the real v2 TAB6471 / v1 HE0110 recordings and SYNTHETIC fault tests."""
+"""SCB PxWeb: replay of the real v2 TAB6471, TAB638, TAB4394, TAB708 / v1 HE0110 recordings, the real TAB5557
+metadata, and SYNTHETIC fault tests."""
 from __future__ import annotations
 
 import json
@@ -9,13 +10,18 @@ import pytest
 
 from ingest import scb_spec as scb_unit
 from ingest.catalog import ScbTable, find_indicator, load_catalog, scb_spec
-from ingest.http import ClientError
+from ingest.http import ClientError, HttpError
 from ingest.sources import scb
 from jamstat.settings import REPO_ROOT
 from tests.ingest.conftest import catalog_with
 from tests.ingest.synthetic import Reply, ScriptedServer, jsonstat_cube
 
 REC = REPO_ROOT / "ingest" / "replay" / "recordings" / "scb"
+ATLAS = REPO_ROOT / "ingest" / "replay" / "recordings" / "scb_v2_atlas290"
+
+
+def _atlas_meta(table: str) -> scb.TableMeta:
+    return scb.parse_v2_metadata(json.loads((ATLAS / table / "metadata.json").read_text("utf-8"))["response"], table)
 
 
 def _frame(settings, batch_id):
@@ -25,10 +31,10 @@ def _frame(settings, batch_id):
 def test_tab6471_replayed_golden_values_and_ckm_noise(settings, replay_urls, http):
     s = scb_unit.ingest_scb_table("population_by_sex_age", mode="replay", base_urls=replay_urls, run_id="t",
                                settings=settings, http=http)
-    assert s["status"] == "loaded" and s["rows"] == 2772
+    assert s["status"] == "loaded" and s["rows"] == 96 + 2772
     by_table = {c["table"]: c for c in s["chunks"]}
-    assert by_table["TAB6471"]["status"] == "loaded"
-    for t in ("BE/BE0101/BE0101A/BefolkningNy", "TAB638", "TAB5557"):
+    assert by_table["TAB6471"]["status"] == by_table["TAB638"]["status"] == "loaded"
+    for t in ("BE/BE0101/BE0101A/BefolkningNy", "TAB5557"):
         assert by_table[t]["status"] == "no_recorded_data"  # named, never fabricated
     df = _frame(settings, by_table["TAB6471"]["batch_id"])
     cell = df[(df.area_code == "01") & (df.period == "2026M01") & (df.dims == '{"Alder":"0-9"}')]
@@ -46,6 +52,59 @@ def test_tab6471_replayed_golden_values_and_ckm_noise(settings, replay_urls, htt
     assert "outputFormat=json-stat2" in post["url"]
 
 
+def test_tab638_primary_replays_the_recorded_cells_of_a_wider_query(settings, replay_urls, http):
+    """TAB638 (v2 id of BefolkningNy) is the primary path. The spec asks for every area and year; replay answers
+    with the two recorded kommuner and six years, says so, and the values are SCB's (Södertälje's 1997 -> 1998
+    drop of 7,150 when Nykvarn split off, as the recorder's own check shows)."""
+    s = scb_unit.ingest_scb_table("population_by_sex_age", mode="replay", base_urls=replay_urls, run_id="t",
+                                  settings=settings, http=http)
+    chunk = next(c for c in s["chunks"] if c["table"] == "TAB638")
+    assert chunk["cells"] == 312 * 4 * 1 * 2 * 1 * 57 and chunk["rows"] == 96
+    manifest = json.loads((settings.batches_dir / "scb" / f"{chunk['batch_id']}.json").read_text("utf-8"))
+    assert any("recording of part of the requested cells" in n for n in manifest["notes"])
+    df = _frame(settings, chunk["batch_id"])
+    assert set(df.source_ref) == {"TAB638/BE0101N1"} and set(df.area_code) == {"0140", "0181"}
+    total = df[df.area_code == "0181"].groupby("period")["value"].sum()
+    assert total["1998"] - total["1997"] == -7150
+    assert df[(df.area_code == "0140") & (df.period == "1996")]["value"].sum() == 0  # Nykvarn did not exist yet
+    assert set(df.dims.map(lambda d: json.loads(d)["Civilstand"])) == {"OG", "G", "SK", "ÄNKL"}
+
+
+def test_tab5557_needs_civil_status_and_age_totals_real_metadata():
+    """TAB5557's real metadata marks Civilstand and Alder not eliminable: the old spec (Region, Kon only) is
+    rejected before any request, naming the variable; the catalog's spec selects SC and TotSA (one cell per
+    area and sex), not Alder=* (single years, age groups and four totals mixed)."""
+    meta = _atlas_meta("TAB5557")
+    with pytest.raises(scb.SelectionError, match="Civilstand.*cannot be eliminated"):
+        scb.resolve_selection(meta, ScbTable("v2", "TAB5557", "000007ME", {"Region": ["*"], "Kon": ["*"]}))
+    spec = scb_spec(find_indicator(load_catalog(), "population_by_sex_age"))
+    tab5557 = next(t for t in spec.tables if t.table == "TAB5557")
+    sels = {v.code: v.values for v in scb.resolve_selection(meta, tab5557)}
+    assert sels["Civilstand"] == ("SC",) and sels["Alder"] == ("TotSA",)
+    assert sels["Kon"] == ("TotSa", "1", "2") and sels["Tid"] == ("2025",) and len(sels["Region"]) == 312
+
+
+def test_life_expectancy_rows_share_one_table_and_contents_code(settings, replay_urls, http):
+    """Two catalog rows fetch TAB4394/000000NH, each its own sex; each batch's unit names its spec, which is
+    how dbt tells them apart. The window period and the one null cell (Knivsta before it existed) stay as SCB
+    gives them."""
+    out = {}
+    for spec_id, sex in (("life_expectancy_women", "K"), ("life_expectancy_men", "M")):
+        s = scb_unit.ingest_scb_table(spec_id, mode="replay", base_urls=replay_urls, run_id="t",
+                                      settings=settings, http=http)
+        assert s["status"] == "loaded" and s["rows"] == 290 * 24
+        manifest = json.loads((settings.batches_dir / "scb" / f"{s['batch_ids'][0]}.json").read_text("utf-8"))
+        assert manifest["unit"].startswith(f"scb:{spec_id}:TAB4394:")
+        df = _frame(settings, s["batch_ids"][0])
+        assert set(df.sex) == {sex} and set(df.source_ref) == {"TAB4394/000000NH"}
+        out[sex] = df.set_index(["area_code", "period"])["value"]
+    assert "2019-2023" in out["K"].index.get_level_values("period")
+    knivsta = out["K"][("0330", "1998-2002")]
+    assert knivsta != knivsta  # NaN: SCB's '..'
+    gap = (out["K"] - out["M"]).dropna()
+    assert gap.min() == pytest.approx(-0.49) and gap.max() == pytest.approx(10.57)
+
+
 def test_he0110_v1_replayed_golden_values(settings, replay_urls, http):
     s = scb_unit.ingest_scb_table("median_earned_income_16plus_scb", mode="replay", base_urls=replay_urls,
                                run_id="t", settings=settings, http=http)
@@ -60,7 +119,7 @@ def test_he0110_v1_replayed_golden_values(settings, replay_urls, http):
     sent = [r for r in manifest["responses"] if r["method"] == "POST"][0]["request_body"]
     recorded = json.loads((REC / "v1_HE0110_medianinkomst_riket_kon_query.json").read_text("utf-8"))
     assert sent == recorded  # exactly the recorded query body
-    # its v2 successor TAB3554 is not recorded: named, skipped
+    # its v2 id TAB3554 (the primary path) is not recorded: named, and the v1 fallback lands the recording
     assert [c["status"] for c in s["chunks"] if c["table"] == "TAB3554"] == ["no_recorded_data"]
 
 
@@ -83,8 +142,8 @@ def _meta_v2(dims: dict[str, list[str]], elim: dict[str, bool] | None = None) ->
     return cube
 
 
-def _serve_cube_from_selection(limit_403: int | None = None, contents: tuple[str, ...] = ("X1",)):
-    """SYNTHETIC SCB v2: answers every data POST with a cube built from its selection (403 above limit)."""
+def _serve_cube_from_selection(limit: int | None = None, contents: tuple[str, ...] = ("X1",), over_limit=None):
+    """SYNTHETIC SCB: answers every data POST with a cube built from its selection (`over_limit()` above limit)."""
     dims = {"Region": ["00", "01", "0114", "0180"], "Kon": ["1", "2", "TotSa"], "ContentsCode": list(contents),
             "Tid": [str(y) for y in range(2010, 2022)]}
 
@@ -93,12 +152,14 @@ def _serve_cube_from_selection(limit_403: int | None = None, contents: tuple[str
             return Reply(200, {"maxDataCells": 20, "maxCallsPerTimeWindow": 100, "timeWindow": 1})
         if req.path.endswith("/metadata"):
             return Reply(200, _meta_v2(dims, {"Kon": True}))
-        sel = {s["variableCode"]: s["valueCodes"] for s in req.json()["selection"]}
+        body = req.json()
+        sel = ({s["variableCode"]: s["valueCodes"] for s in body["selection"]} if "selection" in body
+               else {q["code"]: q["selection"]["values"] for q in body["query"]})
         n = 1
         for v in sel.values():
             n *= len(v)
-        if limit_403 and n > limit_403:
-            return Reply(403, "")
+        if limit and n > limit:
+            return over_limit()
         return Reply(200, jsonstat_cube(sel))
 
     return dims, handler
@@ -164,29 +225,108 @@ def test_several_contents_codes_land_one_series_each(settings, http, tmp_path):
                                "scb_v1": srv.url + "/v1"}, run_id="r", settings=st2, http=http)
 
 
-def test_403_splits_and_retries(http):
-    dims, handler = _serve_cube_from_selection(limit_403=12)
+def _problem(status: int, title: str) -> Reply:
+    """SYNTHETIC problem+json answer shaped like PxWebApi 2's (status, title)."""
+    return Reply(status, {"type": "about:blank", "title": title, "status": status},
+                 content_type="application/problem+json; charset=utf-8")
+
+
+def _sizes(srv) -> list[int]:
+    """Tid codes per request (v2 selection or v1 query)."""
+    out = []
+    for r in srv.requests:
+        body = r.json()
+        if "selection" in body:
+            out.append(len(next(s for s in body["selection"] if s["variableCode"] == "Tid")["valueCodes"]))
+        else:
+            out.append(len(next(q for q in body["query"] if q["code"] == "Tid")["selection"]["values"]))
+    return out
+
+
+def test_v2_too_many_cells_400_splits_and_retries(http):
+    """PxWebApi 2 says 'too many cells' with HTTP 400 problem+json (the reference server's BadRequest)."""
+    dims, handler = _serve_cube_from_selection(limit=12, over_limit=lambda: _problem(400, "Too many cells selected"))
     meta = scb.parse_v2_metadata(_meta_v2(dims, {"Kon": True}), "TABX")
     sels = scb.resolve_selection(meta, ScbTable("v2", "TABX", "X1", {"Region": ["01"], "Kon": ["1", "2"]}))
     with ScriptedServer(handler) as srv:
-        client = scb.ScbV2Client(http, srv.url + "/api/v2")
-        fetched = scb.fetch_chunk(client, "TABX", sels, scb.split_order(meta, sels))
-    sizes = [len(next(s for s in r.json()["selection"] if s["variableCode"] == "Tid")["valueCodes"])
-             for r in srv.requests]
+        fetched = scb.fetch_chunk(scb.ScbV2Client(http, srv.url + "/api/v2"), "TABX", sels,
+                                  scb.split_order(meta, sels))
+    sizes = _sizes(srv)
     assert sizes[0] == 12 and len(fetched) >= 2 and sum(sizes[1:]) >= 12
-    assert [r for r in srv.requests][0].json()  # the first, too-big request was answered 403
-    total = sum(len(scb.normalize_payload(f.json(), "TABX")[0]) for f in fetched)
-    assert total == 24
+    assert sum(len(scb.normalize_payload(f.json(), "TABX")[0]) for f in fetched) == 24
 
 
-def test_400_is_not_retried_nor_split(http):
-    with ScriptedServer([Reply(400, {"title": "Illegal selection expression"},
-                               content_type="application/problem+json")]) as srv:
-        client = scb.ScbV2Client(http, srv.url + "/api/v2")
-        sels = [scb.VarSel("Tid", ("2020", "2021"), 2)]
+def test_v2_403_is_final_table_not_offered(http):
+    """In v2, 403 means the table is not offered through the API: one request, no halving, a clear error."""
+    with ScriptedServer([_problem(403, "Forbidden")]) as srv:
+        sels = [scb.VarSel("Tid", tuple(str(y) for y in range(2000, 2024)), 24)]
+        with pytest.raises(scb.TableNotOffered, match="not offered through the API"):
+            scb.fetch_chunk(scb.ScbV2Client(http, srv.url + "/api/v2"), "TABX", sels, ["Tid"])
+    assert len(srv.requests) == 1
+
+
+def test_v1_403_splits_and_retries(http):
+    """The v1 API uses 403 for the cell limit: halved until it fits."""
+    dims, handler = _serve_cube_from_selection(limit=12, over_limit=lambda: Reply(403, ""))
+    meta = scb.parse_v2_metadata(_meta_v2(dims, {"Kon": True}), "TABX")
+    sels = scb.resolve_selection(meta, ScbTable("v2", "TABX", "X1", {"Region": ["01"], "Kon": ["1", "2"]}))
+    with ScriptedServer(handler) as srv:
+        fetched = scb.fetch_chunk(scb.ScbV1Client(http, srv.url + "/v1"), "X/X/X/TABX", sels,
+                                  scb.split_order(meta, sels))
+    assert _sizes(srv)[0] == 12 and len(fetched) >= 2
+    assert sum(len(scb.normalize_payload(f.json(), "TABX")[0]) for f in fetched) == 24
+
+
+def test_v2_400_that_is_not_the_cell_limit_is_not_split(http):
+    with ScriptedServer([_problem(400, "Illegal selection expression")]) as srv:
         with pytest.raises(ClientError) as err:
-            scb.fetch_chunk(client, "TABX", sels, ["Tid"])
+            scb.fetch_chunk(scb.ScbV2Client(http, srv.url + "/api/v2"), "TABX",
+                            [scb.VarSel("Tid", ("2020", "2021"), 2)], ["Tid"])
     assert len(srv.requests) == 1 and "Illegal selection" in str(err.value)
+
+
+def test_withdrawn_v1_primary_falls_through_to_its_successor(settings, http, tmp_path):
+    """A v1 primary SCB has withdrawn answers 400 (as AA0003X does): noted as not_available, the successor
+    loads; when no table is available the spec fails naming each."""
+    dims, data = _serve_cube_from_selection()
+
+    def handler(req):
+        if req.path.startswith("/v1/"):
+            return Reply(400, "Bad Request", content_type="text/plain")  # SYNTHETIC withdrawn v1 table
+        return data(req)
+
+    row = {"indicator_id": "synthetic_withdrawn", "goal_id": "0", "subgoal_id": "0.0", "source": "scb",
+           "source_ref": "SYNTHETIC", "unit": "count", "measure_type": "value_by_sex", "by_sex": "yes",
+           "scb_api": "v1", "scb_table": "XX/XX0001/XX0001A/Gone", "scb_contents_code": "X1",
+           "scb_selection": json.dumps({"Region": ["01"]}),
+           "scb_successors": json.dumps([{"api": "v2", "table": "TABX", "contents_code": "X1",
+                                          "selection": {"Region": ["01"]}, "evidence": "SYNTHETIC"}])}
+    st = catalog_with(settings, tmp_path, [row])
+    with ScriptedServer(handler) as srv:
+        urls = {"scb_v2": srv.url + "/api/v2", "scb_v1": srv.url + "/v1"}
+        s = scb_unit.ingest_scb_table("synthetic_withdrawn", mode="live", base_urls=urls, run_id="r", settings=st,
+                                      http=http)
+    statuses = {c["table"]: c["status"] for c in s["chunks"]}
+    assert statuses["XX/XX0001/XX0001A/Gone"] == "not_available" and statuses["TABX"] == "loaded"
+    assert s["status"] == "loaded" and "HTTP 400" in s["detail"]
+
+    (tmp_path / "none").mkdir()
+    st2 = catalog_with(settings, tmp_path / "none", [{**row, "scb_successors": ""}])
+    with ScriptedServer(handler) as srv, pytest.raises(HttpError, match="none of its tables is available.*Gone"):
+        scb_unit.ingest_scb_table("synthetic_withdrawn", mode="live", base_urls={
+            "scb_v2": srv.url + "/api/v2", "scb_v1": srv.url + "/v1"}, run_id="r", settings=st2, http=http)
+
+
+def test_until_lets_the_next_definition_win_from_its_first_period():
+    """YREG58BAS (BAS) starts 2020: YREG58N is kept up to 2019 and the BAS table continues after it."""
+    spec = scb_spec(find_indicator(load_catalog(), "women_share_managers_by_workplace_region"))
+    assert {t.table_name: t.until for t in spec.tables if t.until} == {"TAB3119": "2019", "YREG58N": "2019"}
+    meta = scb.parse_v2_metadata(_meta_v2({"Kon": ["1"], "ContentsCode": ["X1"], "Tid": ["2019", "2020", "2021"]}),
+                                 "TABN")
+    sels = scb.resolve_selection(meta, ScbTable("v2", "TABN", "X1", {"Kon": ["1"]}))
+    kept = scb.restrict_time(sels, meta, "2018", "2019")
+    assert next(s for s in kept if s.code == "Tid").values == ("2019",)
+    assert scb.last_selected_period(kept, meta) == "2019"
 
 
 def test_mandatory_variable_without_selection_is_an_error():
@@ -215,13 +355,13 @@ def test_succession_restricts_successor_periods():
     meta = scb.parse_v2_metadata(_meta_v2({"Kon": ["1"], "ContentsCode": ["X1"], "Tid": ["2023", "2024", "2025"]}),
                                  "TABNEW")
     sels = scb.resolve_selection(meta, ScbTable("v2", "TABNEW", "X1", {"Kon": ["1"]}))
-    after = scb.restrict_time_after(sels, meta, "2024")
+    after = scb.restrict_time(sels, meta, "2024")
     assert next(s for s in after if s.code == "Tid").values == ("2025",)
 
 
 def test_catalog_spec_lists_successors():
     spec = scb_spec(find_indicator(load_catalog(), "population_by_sex_age"))
-    assert [t.table for t in spec.tables] == ["BE/BE0101/BE0101A/BefolkningNy", "TAB638", "TAB5557", "TAB6471"]
+    assert [t.table for t in spec.tables] == ["TAB638", "BE/BE0101/BE0101A/BefolkningNy", "TAB5557", "TAB6471"]
     assert spec.tables[-1].granularity == "month" and spec.tables[-1].source_refs == ["TAB6471/000007SF"]
 
 
@@ -292,10 +432,12 @@ def test_label_spec_replays_the_real_recording_and_names_the_resolved_code(setti
     recording answers it), lands the same rows under the resolved code, and says so in the manifest."""
     ind = find_indicator(load_catalog(settings.catalog_path), "median_earned_income_16plus_scb")
 
+    v1 = scb_spec(ind).tables[1]
+
     def as_label(row):
         if row["indicator_id"] == ind.indicator_id:
-            row["scb_contents_code"] = "label:Medianinkomst, tkr"
-            row["scb_successors"] = ""
+            row.update(scb_api="v1", scb_table=v1.table, scb_selection=json.dumps(v1.selection),
+                       scb_contents_code="label:Medianinkomst, tkr", scb_successors="")
     st = catalog_with(settings, tmp_path, edit=as_label)
     s = scb_unit.ingest_scb_table(ind.indicator_id, mode="replay", base_urls=replay_urls, run_id="r1", settings=st,
                                http=http)
@@ -314,3 +456,16 @@ def test_regionutb_is_the_area_of_yh_tables():
     frame = scb.normalize_payload(doc, "YHStudT1dN")[0]
     assert sorted(frame.area_code.unique()) == ["01", "20"]
     assert set(frame.dims) == {'{"UtbildnInriktn":"X"}'}
+
+
+def test_tab708_alternative_source_of_a_kolada_row_replays_by_mandate_period(settings, replay_urls, http):
+    """women_share_elected_municipal is a Kolada row (N05814) with SCB TAB708 as alternative source: the SCB spec
+    lands the women's share per kommun and mandate period; TAB708 codes kvinnor as Kon 030."""
+    s = scb_unit.ingest_scb_table("women_share_elected_municipal", mode="replay", base_urls=replay_urls,
+                                  run_id="t", settings=settings, http=http)
+    assert s["status"] == "loaded" and s["rows"] == 290 * 5
+    df = _frame(settings, s["batch_ids"][0])
+    assert set(df.sex) == {"K"} and set(df.dims) == {'{"BakgrVar":"samald"}'}
+    assert sorted(df.period.unique()) == ["2007-2010", "2011-2014", "2015-2018", "2019-2022", "2023-2026"]
+    assert df.value.isna().sum() == 7 and set(df[df.value.isna()].status) == {".."}
+    assert df[df.area_code.str.startswith("01")].area_code.nunique() == 26

@@ -1,16 +1,18 @@
-"""Every SCB catalog row with a machine spec (scb_table filled) parses, and its ingest_source_refs name exactly
-the series the spec fetches (`<last path segment or TAB id>/<ContentsCode>` for the primary table and every
-successor), so dbt's catalog mapping can find the observations the ingest lands."""
+"""Every catalog row with an SCB machine spec (scb_table filled: SCB rows, and Kolada rows with SCB as an
+alternative source) parses, and its ingest_source_refs name exactly the series the spec fetches
+(`<last path segment or TAB id>/<ContentsCode>` for the primary table and every successor; a Kolada row's KPI
+id first), so the catalog lists what the ingest lands."""
 from __future__ import annotations
 
 import json
 
 import pytest
 
-from ingest.catalog import ingestibility, load_catalog, scb_spec, scb_specs
+from ingest.catalog import has_scb_spec, ingestibility, load_catalog, scb_lookups, scb_spec, scb_specs
 
 CATALOG = load_catalog()
-SCB_WITH_TABLE = [i for i in CATALOG if i.source == "scb" and i.get("scb_table")]
+SCB_WITH_TABLE = [i for i in CATALOG if i.get("scb_table") and i.get("scb_api") != "none" and not scb_lookups(i)]
+LOOKUP_ROWS = [i for i in CATALOG if scb_lookups(i)]
 
 
 def _refs(ind) -> list[str]:
@@ -18,8 +20,9 @@ def _refs(ind) -> list[str]:
 
 
 def test_there_are_scb_specs():
-    assert len(SCB_WITH_TABLE) >= 2
+    assert len(SCB_WITH_TABLE) >= 2 and all(has_scb_spec(i) for i in SCB_WITH_TABLE)
     assert {s.spec_id for s in scb_specs(CATALOG)} == {i.indicator_id for i in SCB_WITH_TABLE}
+    assert {i.source for i in SCB_WITH_TABLE} == {"scb", "kolada"}
 
 
 @pytest.mark.parametrize("ind", SCB_WITH_TABLE, ids=lambda i: i.indicator_id)
@@ -48,6 +51,9 @@ def test_scb_row_parses(ind):
 def test_ingest_source_refs_match_spec(ind):
     spec = scb_spec(ind)
     refs = _refs(ind)
+    if ind.source == "kolada":  # the KPI id first, then the alternative SCB source's series
+        assert refs[0] == ind.source_ref
+        refs = refs[1:]
     expected = [r for t in spec.tables for r in t.source_refs]
     assert refs == expected, f"ingest_source_refs {refs} != spec tables {expected}"
     primary = spec.tables[0]
@@ -56,6 +62,22 @@ def test_ingest_source_refs_match_spec(ind):
     # a code resolved from its label at run time is mapped table-wide: '<table>/*'
     assert refs[:len(codes)] == [f"{name}/{'*' if c.startswith('label:') else c}" for c in codes]
     assert primary.source_refs == refs[:len(codes)]
+
+
+@pytest.mark.parametrize("ind", LOOKUP_ROWS, ids=lambda i: i.indicator_id)
+def test_row_with_codes_to_look_up_is_not_planned_and_says_what(ind):
+    """The four SCB rows whose codes are not public carry everything public and name what is missing."""
+    ok, reason = ingestibility(ind)
+    assert not ok and not has_scb_spec(ind) and "look up live" in reason
+    assert ind.indicator_id not in {s.spec_id for s in scb_specs(CATALOG)}
+    for table, need in scb_lookups(ind):
+        assert all(what for what in need.values()), f"{table.table}: say what to look up"
+
+
+def test_the_four_open_rows_carry_lookups():
+    assert {i.indicator_id for i in LOOKUP_ROWS} == {
+        "women_share_managers_private_sector", "women_share_managers_public_sector",
+        "women_share_self_employed_by_birth", "yh_it_technology_women_share"}
 
 
 @pytest.mark.parametrize("ind", SCB_WITH_TABLE, ids=lambda i: i.indicator_id)

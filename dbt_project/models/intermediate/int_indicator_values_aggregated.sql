@@ -5,8 +5,10 @@
 -- * Ratio indicators (roles numerator/denominator in indicator_series_map) come from int_indicator_values_ratios,
 --   "gap in the N largest categories" indicators (roles rank_by/gap_of) from
 --   int_indicator_values_largest_categories_gap.
--- * Several source series may land on one key (an old municipal code next to the current one, or two refs
---   for one indicator): the series reported under the current code wins, then the most recently fetched.
+-- * Several source series may land on one key. Precedence, in order: the catalog row's own source (Kolada for a
+--   Kolada row; a dropped file for an fk/bra/other row), then another API (an alternative SCB table), then a
+--   dropped file, which therefore only fills keys the APIs leave empty; then the series reported under the
+--   current area code (an old municipal code next to the current one); then the most recently fetched.
 with grouped as (
     select
         {{ indicator_value_grain(",\n        ") }},
@@ -46,18 +48,26 @@ with grouped as (
             as derivation_detail
     from {{ ref('int_indicator_values_largest_categories_gap') }}
 ),
+catalog as (
+    select indicator_id, source as catalog_source from {{ ref('stg_catalog__indicators') }}
+),
 ranked as (
     select
-        *,
+        g.*,
         row_number() over (
-            partition by indicator_id, area_code, period, sex
-            order by case when source_area_code = area_code
+            partition by g.indicator_id, area_code, period, sex
+            order by case when g.source = c.catalog_source
+                            or (g.source = 'file' and c.catalog_source in ('fk', 'bra', 'other')) then 0
+                          when g.source in ('kolada', 'scb') then 1
+                          else 2 end,
+                     case when source_area_code = area_code
                             or (source = 'kolada' and source_area_code = {{ dbt.concat(["'00'", "area_code"]) }})
                             or (source = 'kolada' and area_code = '00' and source_area_code = '0000')
                           then 0 else 1 end,
                      fetched_at desc, source_ref, source_area_code
         ) as key_rank
-    from grouped
+    from grouped as g
+    left join catalog as c on c.indicator_id = g.indicator_id
 )
 select
     indicator_id,

@@ -24,6 +24,7 @@ harmonised as (
     select
         obs.source,
         obs.source_ref,
+        obs.series_spec,
         obs.source_area_code,
         coalesce(changes.current_code, obs.source_area_code_scb_style) as area_code,
         changes.current_code is not null                                 as is_recoded_area,

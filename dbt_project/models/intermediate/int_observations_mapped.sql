@@ -12,5 +12,6 @@ from {{ ref('int_observations_harmonised') }} as h
 inner join {{ ref('int_series_keys_matched') }} as m
     on m.source = h.source
    and m.source_ref = h.source_ref
+   and coalesce(m.series_spec, '') = coalesce(h.series_spec, '')
    and m.dims_key = h.dims_key
 where h.is_mappable

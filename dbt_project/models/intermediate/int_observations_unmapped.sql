@@ -7,15 +7,18 @@ series as (
     select * from {{ ref('int_series_rules') }}
 ),
 known_refs as (
-    -- observed refs that some mapping names (exactly or table-wide '<table>/*'); one row per observed ref
-    select distinct o.source, o.source_ref
-    from (select distinct source, source_ref from h) as o
+    -- observed refs that some mapping names (exactly or table-wide '<table>/*'; for SCB, for the spec that
+    -- fetched them); one row per observed ref
+    select distinct o.source, o.source_ref, o.series_spec
+    from (select distinct source, source_ref, series_spec from h) as o
     inner join series as s
         on s.obs_source = o.source and {{ jamstat_utils.source_ref_matches('s.obs_source_ref', 'o.source_ref') }}
+       and coalesce(s.obs_series_spec, '') = coalesce(o.series_spec, '')
 )
 select
     h.source,
     h.source_ref,
+    h.series_spec,
     h.source_area_code,
     h.area_code,
     h.period,
@@ -32,11 +35,13 @@ select
         else 'undeclared_dims'
     end as unmapped_reason
 from h
-left join known_refs as k on k.source = h.source and k.source_ref = h.source_ref
+left join known_refs as k
+    on k.source = h.source and k.source_ref = h.source_ref and coalesce(k.series_spec, '') = coalesce(h.series_spec, '')
 where not exists (
     select 1 from {{ ref('int_series_keys_matched') }} as s
     where s.source = h.source
       and s.source_ref = h.source_ref
+      and coalesce(s.series_spec, '') = coalesce(h.series_spec, '')
       and s.dims_key = h.dims_key
       and h.is_mappable
 )

@@ -22,7 +22,9 @@ select
     cast(period_granularity as {{ dbt.type_string() }})  as period_granularity,
     cast(year as {{ dbt.type_int() }})                   as year,
     cast(month as {{ dbt.type_int() }})                  as month,
-    cast(case when month is null
+    cast(case when period_granularity = 'years'  -- a span starts with its first year
+              then {{ dbt.concat(["substring(period, 1, 4)", "'-01-01'"]) }}
+              when month is null
               then {{ dbt.concat(["cast(year as " ~ dbt.type_string() ~ ")", "'-01-01'"]) }}
               else {{ dbt.concat(["cast(year as " ~ dbt.type_string() ~ ")", "'-'", "substring(period, 6, 2)", "'-01'"]) }}
          end as date)                                    as period_start_date,

@@ -5,8 +5,9 @@ v2: `GET /config` (limits, read at run time), `GET /tables/{id}/metadata`, `GET 
     [,"codelist"]}]}`.
 v1: `GET <base>/START/<path>` (metadata), `POST` same URL with `{"query":[…],"response":{"format":"json-stat2"}}`.
 
-Queries are split so every call asks for ≤ maxDataCells cells (by time first, then region); a 403 (SCB's
-"too many cells") splits the query in half and retries; 400 is never retried. Every variable that cannot be
+Queries are split so every call asks for ≤ maxDataCells cells (by time first, then region); when SCB still
+says "too many cells" (v2: 400 problem+json "Too many cells selected"; v1: 403) the query is halved and
+retried; any other 4xx is final (a v2 403: the table is not offered through the API). Every variable that cannot be
 eliminated gets an explicit selection. Sex codes `1`→M, `2`→K, `1+2`/`TotSa`→T; region codes stay as given.
 """
 from ingest.catalog import LABEL_PREFIX
@@ -22,6 +23,7 @@ from ingest.sources.scb.metadata import (
                                           SchemaDrift,
                                           SelectionError,
                                           TableMeta,
+                                          TableNotOffered,
                                           Variable,
                                           parse_v1_metadata,
                                           parse_v2_metadata,
@@ -33,9 +35,10 @@ from ingest.sources.scb.selection import (
                                           chunk_key,
                                           expand,
                                           halve,
+                                          last_selected_period,
                                           match_labels,
                                           resolve_selection,
-                                          restrict_time_after,
+                                          restrict_time,
                                           split_order,
                                           split_selection,
                                           v1_body,
@@ -43,7 +46,8 @@ from ingest.sources.scb.selection import (
 )
 
 __all__ = ["CONTENTS", "LABEL_PREFIX", "REGION_VARS", "SEX_MAP", "SEX_VARS", "V1_DEFAULTS", "V2_DEFAULTS",
-           "CellLimitError", "SchemaDrift", "ScbV1Client", "ScbV2Client", "SelectionError", "TableMeta", "VarSel",
-           "Variable", "cells", "chunk_key", "expand", "fetch_chunk", "halve", "match_labels", "normalize_cube_arrow",
-           "normalize_payload", "normalize_payload_arrow", "parse_v1_metadata", "parse_v2_metadata",
-           "resolve_selection", "restrict_time_after", "split_order", "split_selection", "v1_body", "v2_body"]
+           "CellLimitError", "SchemaDrift", "ScbV1Client", "ScbV2Client", "SelectionError", "TableMeta",
+           "TableNotOffered", "VarSel", "Variable", "cells", "chunk_key", "expand", "fetch_chunk", "halve",
+           "last_selected_period", "match_labels", "normalize_cube_arrow", "normalize_payload",
+           "normalize_payload_arrow", "parse_v1_metadata", "parse_v2_metadata", "resolve_selection", "restrict_time",
+           "split_order", "split_selection", "v1_body", "v2_body"]

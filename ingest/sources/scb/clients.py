@@ -1,15 +1,20 @@
 """HTTP clients for PxWebApi 2.0 and v1, and fetching one query chunk (halved again when SCB says it is
-too large)."""
+too large).
+
+How SCB says "too many cells": PxWebApi 2 answers HTTP 400 with a problem+json body titled "Too many cells
+selected" (the reference server's ProblemUtility.TooManyCellsSelected() returns BadRequest; the spec's 403
+is not what the server sends), and a v2 403 means the table is not offered through the API. v1 answers 403."""
 from __future__ import annotations
 
 import logging
 from urllib.parse import quote
 
-from ingest.http import ClientError, Fetched, HttpClient, HttpError, SchemaDrift
+from ingest.http import ClientError, Fetched, HttpClient, HttpError, SchemaDrift, decode_json
 from ingest.sources.scb.metadata import (
     V1_DEFAULTS,
     CellLimitError,
     TableMeta,
+    TableNotOffered,
     parse_v1_metadata,
     parse_v2_metadata,
 )
@@ -59,6 +64,18 @@ class ScbV2Client:
     def limits(self, cfg: dict) -> tuple[int, float]:
         return int(cfg["maxDataCells"]), float(cfg["timeWindow"]) / max(int(cfg["maxCallsPerTimeWindow"]), 1)
 
+    @staticmethod
+    def is_cell_limit(exc: ClientError) -> bool:
+        """HTTP 400 with a problem+json title (or detail) saying too many cells were selected."""
+        if exc.status != 400:
+            return False
+        try:
+            problem = decode_json(exc.body, exc.url)
+        except HttpError:
+            return False
+        text = " ".join(str(problem.get(k, "")) for k in ("title", "detail")) if isinstance(problem, dict) else ""
+        return "too many cells" in text.lower()
+
 
 class ScbV1Client:
     api = "v1"
@@ -85,22 +102,30 @@ class ScbV1Client:
         cfg = cfg or V1_DEFAULTS
         return int(cfg["maxValues"]), float(cfg["timeWindow"]) / max(int(cfg["maxCalls"]), 1)
 
+    @staticmethod
+    def is_cell_limit(exc: ClientError) -> bool:
+        return exc.status == 403
+
 
 def fetch_chunk(client, table: str, sels: list[VarSel], order: list[str], depth: int = 0,
                 max_depth: int = 12) -> list[Fetched]:
-    """POST one chunk; on 403 (cell limit) split it in half and fetch both halves. 400 is raised at once."""
+    """POST one chunk; when SCB says it has too many cells, split it in half and fetch both halves. Any other
+    client error is raised at once (a v2 403 as TableNotOffered)."""
     try:
         return [client.data(table, sels)]
     except ClientError as exc:
-        if exc.status != 403:
+        if not client.is_cell_limit(exc):
+            if client.api == "v2" and exc.status == 403:
+                raise TableNotOffered(f"{table}: SCB v2 answered 403: the table is not offered through the API "
+                                      "(in v2 the cell limit is a 400, so this is not split or retried); use its "
+                                      "v1 path or another table in the catalog", url=exc.url, status=403,
+                                      body=exc.body) from exc
             raise
         halves = halve(sels, order) if depth < max_depth else None
         if not halves:
-            raise CellLimitError(f"{table}: SCB answered 403 (too many cells) and the query cannot be split "
-                                 f"further ({cells(sels)} cells); narrow scb_selection", url=exc.url,
-                                 status=403) from exc
-        log.warning("%s: 403 for %d cells, splitting in two and retrying", table, cells(sels))
+            raise CellLimitError(f"{table}: SCB answered HTTP {exc.status} (too many cells) and the query cannot "
+                                 f"be split further ({cells(sels)} cells); narrow scb_selection", url=exc.url,
+                                 status=exc.status) from exc
+        log.warning("%s: too many cells (HTTP %s) for %d cells, splitting in two and retrying", table, exc.status,
+                    cells(sels))
         return [f for h in halves for f in fetch_chunk(client, table, h, order, depth + 1, max_depth)]
-
-
-# ------------------------------------------------------------------------------------------------ normalise

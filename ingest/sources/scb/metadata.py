@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ingest.http import HttpError, SchemaDrift
+from ingest.http import ClientError, HttpError, SchemaDrift
 from ingest.sources import jsonstat
 
-SEX_MAP = {"1": "M", "2": "K", "1+2": "T", "TotSa": "T", "T": "T", "K": "K", "M": "M"}
+SEX_MAP = {"1": "M", "2": "K", "1+2": "T", "TotSa": "T", "T": "T", "K": "K", "M": "M",
+           # TAB708 (förtroendevalda, ME0001) codes its sexes 010 samtliga, 020 män, 030 kvinnor
+           "010": "T", "020": "M", "030": "K"}
 # The variable that holds the area code. YH tables (UF0701) call it RegionUtb: the county where the
 # education is given.
 REGION_VARS = ("Region", "RegionUtb")
@@ -18,7 +20,11 @@ V1_DEFAULTS = {"maxValues": 100000, "maxCalls": 10, "timeWindow": 10}           
 
 
 class CellLimitError(HttpError):
-    """A query cannot be split below the cell limit (or SCB keeps answering 403)."""
+    """A query cannot be split below the cell limit (or SCB keeps answering that it has too many cells)."""
+
+
+class TableNotOffered(ClientError):
+    """PxWebApi 2 answered 403: the table exists but is not offered through the API (final, never split)."""
 
 
 class SelectionError(ValueError):

@@ -153,18 +153,28 @@ def cells(sels: list[VarSel]) -> int:
     return math.prod(s.count for s in sels) if sels else 0
 
 
-def restrict_time_after(sels: list[VarSel], meta: TableMeta, after: str | None) -> list[VarSel]:
-    """Drop time codes ≤ `after` (the predecessor's last period) so a successor continues a series."""
+def restrict_time(sels: list[VarSel], meta: TableMeta, after: str | None, until: str | None = None) -> list[VarSel]:
+    """Keep time codes > `after` (the predecessor's last period, so a successor continues a series) and
+    <= `until` (a later table's definition wins from its first period)."""
     t = meta.time_var
-    if after is None or t is None:
+    if (after is None and until is None) or t is None:
         return sels
     out = []
     for s in sels:
         if s.code == t.code and s.explicit:
-            keep = tuple(c for c in s.values if c > after)
+            keep = tuple(c for c in s.values if (after is None or c > after) and (until is None or c <= until))
             s = replace(s, values=keep, count=len(keep))
         out.append(s)
     return out
+
+
+def last_selected_period(sels: list[VarSel], meta: TableMeta) -> str | None:
+    """The latest time code a query asks for (the table's last period when time is not given as codes)."""
+    t = meta.time_var
+    chosen = next((s for s in sels if t is not None and s.code == t.code), None)
+    if chosen is not None and chosen.explicit:
+        return max(chosen.values, default=None)
+    return meta.last_period
 
 
 def split_order(meta: TableMeta, sels: list[VarSel]) -> list[str]:
