@@ -100,7 +100,8 @@ def generate(candidate: Path, seed: float = 0.42, years: int = YEARS) -> dict:
         n = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
         n_refs = con.execute("SELECT count(*) FROM catalog").fetchone()[0]
         for source, rows in con.execute("SELECT source, count(*) FROM raw.observations GROUP BY 1").fetchall():
-            con.execute("INSERT INTO raw.batches VALUES (?, ?, ?, '[]', 'synthetic', 'bench', ?, ?, '[]', ?)", [
+            con.execute("INSERT INTO raw.batches (batch_id, source, unit, source_refs, mode, run_id, fetched_at, "
+                        "row_count, responses, notes) VALUES (?, ?, ?, '[]', 'synthetic', 'bench', ?, ?, '[]', ?)", [
                 f"{BATCH_ID}-{source}", source, "SYNTHETIC national-scale benchmark data (bench/synthetic.py)",
                 now, rows, json.dumps(["SYNTHETIC: random values for benchmarking only; never published"])])
     return {"rows": n, "indicators": n_refs, "years": years, "candidate": str(candidate)}

@@ -21,7 +21,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.contract import BATCH_MANIFEST_KEYS, OBSERVATION_COLUMNS, SEX_CODES
+from ingest.contract import BATCH_MANIFEST_KEYS, OBSERVATION_COLUMNS, PERIOD_PATTERN, SEX_CODES, SNAPSHOTS
 from ingest.http import Fetched
 from ingest.raw_store import atomic_write, iso_utc, land_raw, response_record, safe_name
 
@@ -34,9 +34,11 @@ ARROW_SCHEMA = pa.schema([(name, _ARROW_TYPES[t]) for name, t in OBSERVATION_COL
 class Unit:
     """Collects the landed responses of one unit of work, then commits its batch.
 
-    Usage: `unit = Unit(settings, "kolada", "kolada:N00945", mode, run_id)`; `unit.land(fetched, dataset)`
-    for each response; `unit.commit(frame)` at the very end. If the unit raises before `commit`, no batch
-    exists (the raw payloads stay: they are immutable evidence, not a batch).
+    Usage: `unit = Unit.for_settings(settings, "kolada", "kolada:N00945", mode, run_id, check_unit="N00945")`;
+    `unit.land(fetched, dataset)` for each response; `unit.commit(frame)` at the very end. If the unit raises
+    before `commit`, no batch exists (the raw payloads stay: they are immutable evidence, not a batch).
+    `check_unit` is the registry unit (KPI id, SCB spec id, mapping file) and `snapshot` says whether the batch
+    is all the source holds for it ("full") or layers on earlier batches ("incremental").
     """
 
     raw_dir: Path
@@ -46,12 +48,16 @@ class Unit:
     mode: str
     run_id: str
     data_dir: Path | None = None
+    check_unit: str = ""
+    snapshot: str = "full"
     responses: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @classmethod
-    def for_settings(cls, settings, source: str, unit: str, mode: str, run_id: str) -> Unit:
-        return cls(settings.raw_dir, settings.batches_dir, source, unit, mode, run_id, settings.data_dir)
+    def for_settings(cls, settings, source: str, unit: str, mode: str, run_id: str, *, check_unit: str,
+                     snapshot: str = "full") -> Unit:
+        return cls(settings.raw_dir, settings.batches_dir, source, unit, mode, run_id, settings.data_dir,
+                   check_unit, snapshot)
 
     def land(self, fetched: Fetched, dataset: str, ext: str = "json") -> str:
         sha, path = land_raw(self.raw_dir, self.source, dataset, fetched.body, fetched.fetched_at, ext)
@@ -69,7 +75,8 @@ class Unit:
     def commit(self, frame: pd.DataFrame | pa.Table, source_refs: list[str] | None = None) -> BatchResult:
         return commit_batch(self.batches_dir, source=self.source, unit=self.unit, responses=self.responses,
                             frame=frame, mode=self.mode, run_id=self.run_id, notes=self.notes,
-                            source_refs=source_refs)
+                            source_refs=source_refs, check_unit=self.check_unit or self.unit,
+                            snapshot=self.snapshot)
 
 
 def compute_batch_id(unit: str, shas: list[str]) -> str:
@@ -148,7 +155,9 @@ def _arrow_observations(table: pa.Table, batch_id: str, fetched_at: datetime) ->
 
 def commit_batch(batches_dir: Path, *, source: str, unit: str, responses: list[dict[str, Any]],
                  frame: pd.DataFrame | pa.Table, mode: str, run_id: str, notes: list[str] | None = None,
-                 source_refs: list[str] | None = None) -> BatchResult:
+                 source_refs: list[str] | None = None, check_unit: str, snapshot: str) -> BatchResult:
+    if snapshot not in SNAPSHOTS:
+        raise ValueError(f"snapshot must be one of {SNAPSHOTS}, got {snapshot!r}")
     batch_id = compute_batch_id(unit, [r["sha256"] for r in responses])
     out_dir = batches_dir / safe_name(source)
     parquet = out_dir / f"{batch_id}.parquet"
@@ -159,12 +168,13 @@ def commit_batch(batches_dir: Path, *, source: str, unit: str, responses: list[d
     fetched_at = max((datetime.fromisoformat(r["fetched_at"].replace("Z", "+00:00")) for r in responses),
                      default=datetime.now(UTC))
     table = to_observation_table(frame, batch_id, fetched_at)
+    check_rows(table, unit)
     refs = source_refs if source_refs is not None else sorted(
         {r for r in table.column("source_ref").to_pylist() if r is not None})
     body = {
         "batch_id": batch_id, "source": source, "unit": unit, "source_refs": refs, "mode": mode,
         "run_id": run_id, "fetched_at": iso_utc(fetched_at), "row_count": table.num_rows,
-        "responses": responses, "notes": list(notes or []),
+        "responses": responses, "notes": list(notes or []), "check_unit": check_unit, "snapshot": snapshot,
     }
     assert tuple(body) == BATCH_MANIFEST_KEYS
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -200,16 +210,26 @@ def empty_table() -> pa.Table:
     return pa.schema([f for f in ARROW_SCHEMA if f.name not in ("batch_id", "fetched_at")]).empty_table()
 
 
-def record_check(state_dir: Path, *, source: str, unit: str, status: str, batch_ids: list[str], mode: str,
-                 run_id: str, checked_at: datetime | None = None) -> Path:
-    """Remember that a unit was successfully checked at the source (new content *or* unchanged).
+def check_rows(table: pa.Table, unit: str) -> None:
+    """Refuse rows the warehouse cannot read unambiguously: a period that does not parse (it would fail every
+    later dbt build) or one key with two different values (latest-wins could not choose)."""
+    import duckdb
+    import pyarrow.compute as pc
 
-    Batches are content-addressed, so an unchanged re-fetch keeps its first fetched_at. Freshness asks a
-    different question — "when did we last confirm this source?" — and reads these markers
-    (state/checks/<source>/<unit>.json, loaded into raw.source_checks)."""
-    checked_at = checked_at or datetime.now(UTC)
-    path = state_dir / "checks" / source / f"{safe_name(unit)}.json"
-    record = {"source": source, "unit": unit, "status": status, "batch_ids": sorted(set(batch_ids)),
-              "mode": mode, "run_id": run_id, "checked_at": iso_utc(checked_at)}
-    atomic_write(path, json.dumps(record, indent=1).encode())
-    return path
+    periods = table.column("period")
+    bad = pc.invert(pc.match_substring_regex(periods, PERIOD_PATTERN.pattern))
+    if pc.any(bad).as_py():
+        examples = sorted(set(pc.filter(periods, bad).to_pylist()))[:5]
+        raise ValueError(f"{unit}: period(s) {examples} are not a year (2023) or a month (2023M01); nothing "
+                         "was committed. Fix the source or its mapping.")
+    with duckdb.connect() as con:
+        con.register("batch_rows", table)
+        clashes = con.execute("""
+            SELECT source_ref, area_code, period, sex, dims, list(DISTINCT coalesce(CAST(value AS VARCHAR), status,
+                   'null') ORDER BY 1) AS seen
+            FROM batch_rows GROUP BY ALL
+            HAVING count(DISTINCT (value, status, is_deleted)) > 1 ORDER BY ALL LIMIT 3""").fetchall()
+    if clashes:
+        shown = "; ".join(f"{r[0]} area {r[1]} period {r[2]} sex {r[3]} dims {r[4]}: {r[5]}" for r in clashes)
+        raise ValueError(f"{unit}: the same key carries different values in one batch ({shown}); nothing was "
+                         "committed. The source contradicts itself: check it before ingesting again.")

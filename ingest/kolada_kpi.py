@@ -28,12 +28,23 @@ def plan_kolada(settings: Settings) -> list[str]:
     return kolada_kpis(load_catalog(settings.catalog_path))
 
 
+FIRST_YEAR = 2014  # the strategy's start: the years every full Kolada snapshot covers begin here
+
+
 def kolada_years(spec: str | None = None) -> list[int]:
     """Years to fetch: JAMSTAT_KOLADA_YEARS ('2014-2026' or '2019,2020'); default 2014..current year."""
     spec = spec or os.environ.get("JAMSTAT_KOLADA_YEARS", "")
     if not spec:
-        return list(range(2014, date.today().year + 1))
+        return list(range(FIRST_YEAR, date.today().year + 1))
     return parse_years(spec)
+
+
+def snapshot_kind(years: list[int], from_date: str | None) -> str:
+    """'full' when the fetch holds everything the source has for the KPI in 2014..this year (no from_date
+    delta, no narrower year range); otherwise 'incremental': it layers on the KPI's earlier batches instead of
+    retracting the keys it does not carry."""
+    covered = set(range(FIRST_YEAR, date.today().year + 1)) <= set(years)
+    return "full" if from_date is None and covered else "incremental"
 
 
 def parse_years(spec: str) -> list[int]:
@@ -89,7 +100,7 @@ def ingest_kolada_kpi(kpi: str, *, mode: str, base_urls: dict[str, str], run_id:
     if incremental is None:
         incremental = os.environ.get("JAMSTAT_KOLADA_INCREMENTAL", "1") not in ("0", "false", "no")
     from_date = read_hwm(settings, kpi) if (incremental and mode == "live") else None
-    unit = Unit.for_settings(settings, "kolada", f"kolada:{kpi}", mode, run_id)
+    unit = Unit.for_settings(settings, "kolada", f"kolada:{kpi}", mode, run_id, check_unit=kpi)
     own_http = http is None
     http = http or HttpClient(RetryPolicy.from_env())
     base = base_urls["kolada"]
@@ -132,6 +143,7 @@ def ingest_kolada_kpi(kpi: str, *, mode: str, base_urls: dict[str, str], run_id:
             unit.note(msg)
         if from_date:
             unit.note(f"incremental: from_date={from_date}")
+        unit.snapshot = snapshot_kind(years, from_date)
         result = unit.commit(frame, source_refs=[kpi])
     except (HttpError, kol.KpiTitleMismatch):
         raise
@@ -142,5 +154,5 @@ def ingest_kolada_kpi(kpi: str, *, mode: str, base_urls: dict[str, str], run_id:
             http.close()
     if mode == "live":
         write_hwm(settings, kpi, started.strftime("%Y-%m-%d"), run_id)
-    return {**summary, **result.summary(), "years_fetched": years, "years_empty": empty,
+    return {**summary, **result.summary(), "snapshot": unit.snapshot, "years_fetched": years, "years_empty": empty,
             "requests": len(unit.responses), "notes": unit.notes}

@@ -1,13 +1,13 @@
 """Run ingest units the one way both the DAG tasks and `jamstat ingest` do: resolve the base URLs for the
-mode (a replay server on 127.0.0.1 in replay mode), ingest, and record the successful source check that
-the freshness gate reads."""
+mode (a replay server on 127.0.0.1 in replay mode), ingest, and record the successful source check (the
+observation log that orders latest-wins, and the latest check the freshness gate reads)."""
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ingest.batches import record_check
+from ingest.batch_log import read_retractions, record_check
 from ingest.modes import source_base_urls
 from ingest.registry import source
 from jamstat.settings import Settings
@@ -44,5 +44,10 @@ def ingest_one(src, unit: str, *, mode: str, base_urls: dict[str, str], run_id: 
     if summary.get("status") in CONFIRMED:
         batch_ids = summary.get("batch_ids") or ([summary["batch_id"]] if summary.get("batch_id") else [])
         record_check(settings.state_dir, source=src.batch_source, unit=unit, status=summary["status"],
-                     batch_ids=batch_ids, mode=mode, run_id=run_id)
+                     batch_ids=batch_ids, mode=mode, run_id=run_id, snapshot=summary.get("snapshot", "incremental"))
+        retracted = {r["batch_id"]: r for r in read_retractions(settings.state_dir)}
+        for bid in batch_ids:
+            if bid in retracted:
+                log.warning("%s %s: the source sent batch %s again, which was retracted (%s); it stays out of the "
+                            "marts", src.name, unit, bid, retracted[bid].get("reason"))
     return summary

@@ -112,7 +112,7 @@ class _SpecRun:
         body = scb.v2_body(chunk) if t.api == "v2" else scb.v1_body(chunk)
         key = scb.chunk_key(body)
         unit = Unit.for_settings(self.settings, "scb", f"scb:{self.spec_id}:{t.table_name}:{key}", self.mode,
-                                 self.run_id)
+                                 self.run_id, check_unit=self.spec_id, snapshot=self.snapshot_kind())
         if self.cfg_fetched is not None and t.api == "v2":
             unit.land(self.cfg_fetched, "config")
         unit.land(meta_fetched, t.table_name)
@@ -144,12 +144,18 @@ class _SpecRun:
         self.chunks.append({"table": t.table, "chunk": key, "cells": scb.cells(chunk),
                             "requests": len(fetched), **res.summary()})
 
+    def snapshot_kind(self) -> str:
+        """'full' while every table and chunk of the spec so far was answered; a chunk with no recording (replay)
+        makes the spec's batches 'incremental', so they do not retract what the unrecorded chunk held."""
+        return "incremental" if any(c["status"] == "no_recorded_data" for c in self.chunks) else "full"
+
     def summary(self) -> dict[str, Any]:
         statuses = [c["status"] for c in self.chunks]
         status = "loaded" if "loaded" in statuses else "unchanged" if "unchanged" in statuses else "no_recorded_data"
         batches = [c["batch_id"] for c in self.chunks if c.get("batch_id")]
         return {"unit": self.spec_id, "spec": self.spec_id, "source": "scb", "mode": self.mode, "run_id": self.run_id,
-                "status": status, "rows": sum(c.get("rows", 0) for c in self.chunks if c["status"] == "loaded"),
+                "status": status, "snapshot": self.snapshot_kind(),
+                "rows": sum(c.get("rows", 0) for c in self.chunks if c["status"] == "loaded"),
                 "batch_id": batches[0] if len(batches) == 1 else None, "batch_ids": batches, "chunks": self.chunks,
                 "notes": self.notes,
                 "detail": "; ".join(f"{c['table']}: {c.get('detail', c['status'])}" for c in self.chunks

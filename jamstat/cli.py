@@ -7,6 +7,9 @@
     describe-scb TABLE [--api v1|v2] [--mode …]                                 an SCB table's variables and codes
     replay [--port N]                                                           run the replay server
     ingest kolada|scb|files UNIT... [--mode …]                                  run units like the DAGs do
+    batches list [--source S] [--state current|superseded|retracted]            committed batches and their state
+    batches show ID                                                             one batch: provenance, history
+    batches retract ID --reason "…" [--by NAME]                                 keep a batch out of the marts
 """
 from __future__ import annotations
 
@@ -164,8 +167,8 @@ def coverage(fmt: str) -> None:
                     or str(m.get("unit", "")).startswith(f"scb:{ind.indicator_id}:")]
         else:
             mine = [m for m in manifests if m.get("source") == "file"
-                    and (f"indicator_id={ind.indicator_id}" in m.get("notes", [])
-                         or (ind.source_ref and ind.source_ref in m.get("source_refs", [])))]
+                    and (ind.indicator_id in m.get("source_refs", [])
+                         or f"indicator_id={ind.indicator_id}" in m.get("notes", []))]
         last = max((m.get("fetched_at", "") for m in mine), default="")
         rows.append({"indicator_id": ind.indicator_id, "source": ind.source,
                      "ref": ind.source_ref if ind.source == "kolada" else (ind.get("scb_table") or ind.source_ref)[:40],
@@ -279,6 +282,76 @@ def ingest_cmd(source: str, units_: tuple[str, ...], mode: str | None, run_id: s
                        f"{summary.get('detail', '') or ''}".rstrip())
     if failed:
         raise SystemExit(1)
+
+
+@main.group(help="Committed batches and their state (current, superseded, retracted); retract a bad one. "
+                  "Retractions are an append-only audit trail in data/state/retractions.jsonl.")
+def batches() -> None:
+    pass
+
+
+@batches.command("list", help="Every committed batch with its unit, snapshot kind, rows, when the source last "
+                              "sent it and its state.")
+@click.option("--source", "source_name", default=None, help="kolada, scb or file")
+@click.option("--state", type=click.Choice(["current", "superseded", "retracted", "all"]), default="all")
+def batches_list(source_name: str | None, state: str) -> None:
+    from ingest.batch_log import batch_states
+
+    settings = _settings()
+    rows = [b for b in batch_states(settings.batches_dir, settings.state_dir, source_name)
+            if state == "all" or b.state == state]
+    rows.sort(key=lambda b: (b.source, b.check_unit, b.last_observed_at))
+    click.echo(f"{'batch_id':<16}  {'source':<6}  {'unit':<40}  {'snapshot':<11}  {'rows':>7}  "
+               f"{'last observed (UTC)':<19}  state")
+    for b in rows:
+        click.echo(f"{b.batch_id[:16]}  {b.source:<6}  {b.check_unit[:40]:<40}  {b.snapshot or '?':<11}  "
+                   f"{b.row_count:>7}  {b.last_observed_at[:19]:<19}  {b.state}")
+    click.echo(f"\n{len(rows)} batch(es). `jamstat batches show ID` for one; ids may be shortened to 8+ characters.")
+
+
+@batches.command("show", help="One batch: provenance, state, every time the source sent it, its retraction.")
+@click.argument("batch_id")
+def batches_show(batch_id: str) -> None:
+    from ingest.batch_log import BatchLogError, batch_states, find_batch, read_observations, read_retractions
+
+    settings = _settings()
+    try:
+        m = find_batch(settings.batches_dir, batch_id)
+    except BatchLogError as exc:
+        raise click.ClickException(str(exc)) from None
+    bid = m["batch_id"]
+    state = next(b for b in batch_states(settings.batches_dir, settings.state_dir, m["source"]) if b.batch_id == bid)
+    click.echo(f"batch {bid}\n  source {m['source']}, unit {state.check_unit} ({m.get('unit')}), snapshot "
+               f"{m.get('snapshot') or '?'}, {m.get('row_count')} rows, mode {m.get('mode')}, run {m.get('run_id')}")
+    click.echo(f"  fetched {m.get('fetched_at')}; last observed {state.last_observed_at}")
+    click.echo(f"  state: {state.state}" + (f" — {state.reason}" if state.reason else ""))
+    for r in m.get("responses", []):
+        click.echo(f"  response {r.get('method')} {r.get('url')} -> {r.get('path')}")
+    for o in read_observations(settings.state_dir):
+        if bid in (o.get("batch_ids") or []):
+            click.echo(f"  observed {o.get('checked_at')} ({o.get('status')}, {o.get('snapshot')}, run {o.get('run_id')})")
+    for r in read_retractions(settings.state_dir):
+        if r.get("batch_id") == bid:
+            click.echo(f"  retracted {r.get('retracted_at')} by {r.get('retracted_by')}: {r.get('reason')}")
+
+
+@batches.command("retract", help="Keep a batch out of the marts from the next transform_publish run on, with an "
+                                 "audit record (who, when, why). Fix or re-fetch the source for new values.")
+@click.argument("batch_id")
+@click.option("--reason", required=True, help="what is wrong with the batch")
+@click.option("--by", "by", default=None, help="who retracts it (default: the login name)")
+def batches_retract(batch_id: str, reason: str, by: str | None) -> None:
+    import getpass
+
+    from ingest.batch_log import BatchLogError, retract
+
+    settings = _settings()
+    try:
+        record = retract(settings.batches_dir, settings.state_dir, batch_id, reason=reason, by=by or getpass.getuser())
+    except BatchLogError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"retracted {record['batch_id']} ({record['source']} unit {record['check_unit']}) by {record['retracted_by']}: "
+               f"{record['reason']}\nThe next transform_publish run (make run) builds without it.")
 
 
 if __name__ == "__main__":

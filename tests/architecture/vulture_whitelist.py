@@ -17,6 +17,7 @@ ingest.scb_spec.plan_scb, ingest.scb_spec.ingest_scb_table
 # click commands are registered by their decorators.
 import jamstat.cli
 jamstat.cli.describe_scb, jamstat.cli.coverage, jamstat.cli.replay, jamstat.cli.ingest_cmd, jamstat.cli.preflight
+jamstat.cli.batches_list, jamstat.cli.batches_show, jamstat.cli.batches_retract
 # http.server hooks and class attributes.
 _ = server.make_handler(None)
 _.server_version, _.protocol_version, _.disable_nagle_algorithm, _.log_message, _.do_GET, _.do_HEAD, _.do_POST

@@ -42,6 +42,10 @@ SCB_BATCHES = [
 
 OBS_DDL = "create table raw.observations (" + ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items()) + ")"
 BATCH_DDL = "create table raw.batches (" + ", ".join(f"{c} {t}" for c, t in BATCH_COLUMNS.items()) + ")"
+# The manifest's columns; the batch-log ones (check_unit … state_reason) stay null, which dbt reads as a
+# current batch last observed when fetched.
+INSERT_BATCH = ("insert into raw.batches (batch_id, source, unit, source_refs, mode, run_id, fetched_at, row_count, "
+                "responses, notes) values (?,?,?,?,?,?,?,?,?,?)")
 
 
 def _with_provenance(table, batch_id: str, fetched_at: datetime) -> list[tuple]:
@@ -112,7 +116,7 @@ def build_candidate(path: Path) -> dict:
             rows = fn(bid, fetched)
             con.executemany("insert into raw.observations values (?,?,?,?,?,?,?,?,?,?,?)", rows)
             con.execute(
-                "insert into raw.batches values (?,?,?,?,?,?,?,?,?,?)",
+                INSERT_BATCH,
                 [bid, source, unit, json.dumps(refs), "replay", "pytest", fetched, len(rows),
                  json.dumps([{"path": str(payload.relative_to(REPO))}]), "[]"],
             )
@@ -122,7 +126,7 @@ def build_candidate(path: Path) -> dict:
             rows, notes = scb_rows(payload, member, bid, fetched)
             con.executemany("insert into raw.observations values (?,?,?,?,?,?,?,?,?,?,?)", rows)
             con.execute(
-                "insert into raw.batches values (?,?,?,?,?,?,?,?,?,?)",
+                INSERT_BATCH,
                 [bid, "scb", unit, json.dumps(sorted({r[1] for r in rows})), "replay", "pytest", fetched, len(rows),
                  json.dumps([{"path": str(payload.relative_to(REPO))}]), json.dumps(notes, ensure_ascii=False)],
             )
