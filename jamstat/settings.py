@@ -17,6 +17,15 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) <= 0:
+        raise ValueError(f"{name}={value!r} must be a positive whole number of bytes")
+    return int(value)
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings. Build with `Settings.from_env()`; cheap, call it inside tasks."""
@@ -30,6 +39,7 @@ class Settings:
     expectations_dir: Path
     postgres_url: str | None
     report_county: str = "01"
+    file_drop_max_bytes: int = 64 * 1024 * 1024
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +56,7 @@ class Settings:
             expectations_dir=_env_path("JAMSTAT_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
             postgres_url=os.environ.get("JAMSTAT_POSTGRES_URL") or None,
             report_county=os.environ.get("JAMSTAT_REPORT_COUNTY") or "01",
+            file_drop_max_bytes=_env_int("JAMSTAT_FILE_DROP_MAX_BYTES", 64 * 1024 * 1024),
         )
 
     # --- the data layout (see README "Where things live") -------------------------------------

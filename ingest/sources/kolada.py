@@ -154,7 +154,8 @@ def normalize_arrow(values: list[dict], url: str = "kolada payload") -> pa.Table
 
     Each item: {kpi, period, municipality, values:[{gender, value, status?, count?, isdeleted?}]}.
     `isdeleted` rows are kept with is_deleted=True (staging drops them after latest-wins); status '' → null;
-    null value stays null; region ids stay as given. Arrow, not pandas: payloads are many and small, and a
+    null value stays null; a value that is not a JSON number (a string, a boolean) is SchemaDrift naming the
+    KPI; region ids stay as given. Arrow, not pandas: payloads are many and small, and a
     DataFrame per payload costs more than the parsing (bench: normalize_speedup_vs_pandas)."""
     kpis, areas, periods, sexes, vals, stats, deleted = [], [], [], [], [], [], []
     for i, item in enumerate(values):
@@ -173,11 +174,13 @@ def normalize_arrow(values: list[dict], url: str = "kolada payload") -> pa.Table
             if gender not in SEXES:
                 raise SchemaDrift(f"Kolada {url}: unknown gender code(s) {[gender]}; expected K/M/T", url=url)
             value = cell["value"]
+            if value is not None and (type(value) is not float):
+                value = _number(value, kpi, f"{where}.values[{j}].value", url)
             kpis.append(kpi)
             areas.append(area)
             periods.append(period)
             sexes.append(gender)
-            vals.append(value if value is None or isinstance(value, float) else _to_float(value))
+            vals.append(value)
             status = cell.get("status")
             stats.append(status if status not in (None, "") else None)
             deleted.append(bool(cell.get("isdeleted", cell.get("is_deleted", False))))
@@ -191,11 +194,15 @@ def normalize_arrow(values: list[dict], url: str = "kolada payload") -> pa.Table
     })
 
 
-def _to_float(value: Any) -> float | None:
-    try:
+def _number(value: Any, kpi: str, where: str, url: str) -> float:
+    """A JSON number as float. Anything else (a string such as "12,5", a boolean) is schema drift: turning it
+    into a number or a null here would publish a value the source never sent."""
+    if isinstance(value, int) and not isinstance(value, bool):
         return float(value)
-    except (TypeError, ValueError):
-        return None
+    shown = repr(value) if len(repr(value)) <= 24 else repr(value)[:21] + "..."
+    raise SchemaDrift(f"Kolada KPI {kpi}: {where} is {type(value).__name__} {shown}, expected a number or null "
+                      f"({url}). Not loaded: the v3 value format changed; check the KPI on kolada.se and "
+                      "ingest/sources/kolada.py before loading it.", url=url)
 
 
 def normalize(values: list[dict], url: str = "kolada payload") -> pd.DataFrame:

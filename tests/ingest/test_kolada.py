@@ -1,6 +1,7 @@
 """Kolada v3: replay of real recordings (happy path) and SYNTHETIC fault payloads."""
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pandas as pd
@@ -10,10 +11,13 @@ import pytest
 from ingest import kolada_kpi
 from ingest.contract import OBSERVATION_COLUMNS
 from ingest.http import ClientError, ReplayMiss, SchemaDrift
+from ingest.replay.server import replay_server
+from ingest.run_unit import run_unit
 from ingest.sources import kolada as kol
 from jamstat.settings import REPO_ROOT
 from tests.ingest.conftest import catalog_with
 from tests.ingest.synthetic import Reply, ScriptedServer
+from tests.replay_variant import set_value, write_variant
 
 REC = REPO_ROOT / "ingest" / "replay" / "recordings" / "kolada"
 
@@ -259,3 +263,20 @@ def test_unexpected_sex_is_a_note(settings, http):
         s = kolada_kpi.ingest_kolada_kpi("N00945", mode="live", base_urls={"kolada": srv.url + "/v3"}, run_id="r",
                                     settings=settings, years=[2020], http=http, incremental=False)
     assert s["status"] == "loaded" and any("['K']" in n for n in s["notes"])
+
+
+@pytest.mark.parametrize("sent", ["12,5", "25.69", True, [25.69]], ids=["comma-string", "dot-string", "bool", "list"])
+def test_value_of_the_wrong_type_is_schema_drift_naming_the_kpi(settings, tmp_path, sent):
+    """A value sent as a string or a boolean fails the KPI (it used to become NULL or 1.0 without a word)."""
+    manifest, root = write_variant(tmp_path, set_value("0180", "K", sent))  # SYNTHETIC drift of one value
+    with replay_server(manifest=manifest, root=root) as url, pytest.raises(SchemaDrift) as err:
+        run_unit("kolada", "N21704", mode="replay", run_id="r", settings=dataclasses.replace(settings, replay_url=url))
+    assert "Kolada KPI N21704" in str(err.value) and "expected a number or null" in str(err.value)
+    assert not (settings.batches_dir / "kolada").exists(), "nothing committed"
+    assert not (settings.state_dir / "checks").exists(), "a failed unit is no source check"
+
+
+def test_integer_values_are_numbers():
+    df = kol.normalize([{"kpi": "N1", "period": 2023, "municipality": "0180",
+                         "values": [{"gender": "T", "value": 40}, {"gender": "K", "value": None}]}])
+    assert df.value.iloc[0] == 40.0 and df.value.isna().iloc[1]

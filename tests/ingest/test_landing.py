@@ -1,6 +1,7 @@
 """Raw landing and batch commit: content addressing, idempotence, no partial batches."""
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime
 
@@ -13,7 +14,10 @@ from ingest.batches import Unit, compute_batch_id, read_manifests
 from ingest.contract import BATCH_MANIFEST_KEYS, OBSERVATION_COLUMNS
 from ingest.http import PayloadError
 from ingest.raw_store import land_raw
+from ingest.replay.server import replay_server
+from ingest.run_unit import run_unit
 from tests.ingest.synthetic import Reply, ScriptedServer
+from tests.replay_variant import write_variant
 
 N00945_TITLE = "Tillfälliga föräldrapenningdagar (VAB) som tas ut av män, andel av antal dagar (%)"
 
@@ -87,3 +91,26 @@ def test_manifest_has_contract_keys(settings, replay_urls, http):
     assert tuple(m) == BATCH_MANIFEST_KEYS
     for r in m["responses"]:
         assert set(r) == {"url", "method", "request_body", "status", "sha256", "path", "content_type", "fetched_at"}
+
+
+def _malformed_period(doc: dict) -> None:
+    doc["values"][0]["period"] = "20x3"  # SYNTHETIC
+
+
+def _conflicting_duplicate(doc: dict) -> None:
+    twin = json.loads(json.dumps(doc["values"][0]))  # SYNTHETIC: the same key sent twice, once with another value
+    twin["values"][0]["value"] = 99.0
+    doc["values"].append(twin)
+
+
+@pytest.mark.parametrize("edit, message", [
+    (_malformed_period, r"Kolada KPI N21704: .*period\(s\) \['20x3'\] are not a year"),
+    (_conflicting_duplicate, r"Kolada KPI N21704: .*N21704 area 0180 period 2023 sex T dims \{\}: \['21.88749', '99.0'\]"),
+], ids=["period-20x3", "conflicting-duplicate"])
+def test_unreadable_rows_fail_the_unit_at_ingest(settings, tmp_path, edit, message):
+    """A period like 20x3 used to pass ingest and break every later dbt build; a key sent twice with two values
+    was resolved silently. Both now fail the KPI, and nothing is committed."""
+    manifest, root = write_variant(tmp_path, edit)
+    with replay_server(manifest=manifest, root=root) as url, pytest.raises(RuntimeError, match=message):
+        run_unit("kolada", "N21704", mode="replay", run_id="r", settings=dataclasses.replace(settings, replay_url=url))
+    assert not (settings.batches_dir / "kolada").exists()

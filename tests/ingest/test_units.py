@@ -58,12 +58,12 @@ def test_file_drop_csv_wide(settings):
     landing = file_drop.landing_dir(settings)
     landing.mkdir(parents=True)
     (landing / "vab.csv").write_text(SCB_CSV, encoding="utf-8")
-    (landing / "vab.yaml").write_text(
+    (landing / "vab.mapping.yaml").write_text(
         "file: vab.csv\nindicator_id: vab_fk_open_data\ncolumns: {area: region, sex: kön}\nwide_periods: true\n",
         encoding="utf-8")
-    assert file_drop.plan_file_drops(settings) == ["vab.yaml"]
-    s = file_drop.ingest_file_drop("vab.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
-    assert s["status"] == "loaded" and s["rows"] == 6
+    assert file_drop.plan_file_drops(settings) == ["vab.mapping.yaml"]
+    s = file_drop.ingest_file_drop("vab.mapping.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
+    assert s["status"] == "loaded" and s["rows"] == 6 and s["snapshot"] == "full"
     df = pq.read_table(settings.batches_dir / "file" / f"{s['batch_id']}.parquet").to_pandas()
     assert set(df.source) == {"file"} and set(df.source_ref) == {"vab_fk_open_data"}
     m = df[(df.sex == "M") & (df.period == "2022")]
@@ -71,19 +71,21 @@ def test_file_drop_csv_wide(settings):
     sup = df[(df.sex == "M") & (df.period == "2023")]
     assert sup.value.isna().item() and sup.status.item() == ".."
     assert df[(df.area_code == "00")].sex.unique().tolist() == ["T"]
-    again = file_drop.ingest_file_drop("vab.yaml", mode="replay", base_urls={}, run_id="r2", settings=settings)
+    again = file_drop.ingest_file_drop("vab.mapping.yaml", mode="replay", base_urls={}, run_id="r2", settings=settings)
     assert again["status"] == "unchanged"
     manifest = json.loads((settings.batches_dir / "file" / f"{s['batch_id']}.json").read_text())
     assert manifest["responses"][0]["method"] == "FILE" and "indicator_id=vab_fk_open_data" in manifest["notes"]
+    assert manifest["check_unit"] == "vab.mapping.yaml" and manifest["snapshot"] == "full"
 
 
 def test_file_drop_bad_mapping_names_file(settings):
     landing = file_drop.landing_dir(settings)
     landing.mkdir(parents=True)
     (landing / "x.csv").write_text("a,b\n1,2\n", encoding="utf-8")
-    (landing / "x.json").write_text(json.dumps({"file": "x.csv", "source_ref": "S", "columns": {"area": "nope"}}))
-    with pytest.raises(FileDropError, match=r"x\.json.*'nope' not in the file"):
-        file_drop.ingest_file_drop("x.json", run_id="r", settings=settings)
+    (landing / "x.mapping.json").write_text(json.dumps({"file": "x.csv", "indicator_id": "vab_fk_open_data",
+                                                        "columns": {"area": "nope"}}))
+    with pytest.raises(FileDropError, match=r"x\.mapping\.json.*'nope' not in the file"):
+        file_drop.ingest_file_drop("x.mapping.json", run_id="r", settings=settings)
     assert not (settings.batches_dir / "file").exists()
 
 
@@ -119,11 +121,11 @@ def test_file_drop_xlsx(settings):
     ws.append([2023, "0180 Stockholm", "Män", None])
     ws.append([2023, "0180 Stockholm", "Samtliga", 2000])
     wb.save(landing / "vab_fk.xlsx")
-    (landing / "vab_fk.yaml").write_text(
+    (landing / "vab_fk.mapping.yaml").write_text(
         "file: vab_fk.xlsx\nindicator_id: vab_fk_open_data\nsheet: Kommun\nskip_rows: 1\n"
         "columns: {period: År, area: Kommun, sex: Kön, value: Antal nettodagar}\n"
         "sex_map: {Kvinnor: K, Män: M, Samtliga: T}\n", encoding="utf-8")
-    s = file_drop.ingest_file_drop("vab_fk.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
+    s = file_drop.ingest_file_drop("vab_fk.mapping.yaml", mode="replay", base_urls={}, run_id="r", settings=settings)
     assert s["status"] == "loaded" and s["rows"] == 3
     df = pq.read_table(settings.batches_dir / "file" / f"{s['batch_id']}.parquet").to_pandas()
     by_sex = dict(zip(df.sex, df.value, strict=True))
