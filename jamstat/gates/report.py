@@ -33,6 +33,11 @@ def _short(v: Any, n: int = 160) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."
 
 
+def retract_command(batch_id: str) -> str:
+    """What a person runs when a failing check's rows come from a bad batch."""
+    return f'jamstat batches retract {batch_id} --reason "…"'
+
+
 def summarize(results: Iterable[GateResult | Mapping], *, max_checks_per_gate: int = 8) -> str:
     """One screen of text: verdict, then per gate the failed/errored/warned checks with rows and examples."""
     rs = [as_dict(r) for r in results]
@@ -65,6 +70,8 @@ def summarize(results: Iterable[GateResult | Mapping], *, max_checks_per_gate: i
                 lines.append(f"        observed {_short(c.get('observed'), 120)}; expected {_short(c.get('expected'), 80)}")
             for ex in (c.get("examples") or [])[:2]:
                 lines.append(f"        e.g. {_short(ex, 180)}")
+            for bid in (c.get("batch_ids") or [])[:3]:
+                lines.append(f"        batch {bid[:16]}: if it is wrong, {retract_command(bid)}")
         if len(bad) > max_checks_per_gate:
             lines.append(f"  ... and {len(bad) - max_checks_per_gate} more (see the quality report)")
     return "\n".join(lines)
@@ -110,6 +117,9 @@ def write_report(results: Iterable[GateResult | Mapping], path: str | os.PathLik
                 out.append(f"  - expected: `{_md(c.get('expected'), 400)}`")
                 for ex in (c.get("examples") or [])[:MAX_EXAMPLES]:
                     out.append(f"  - example: `{_md(ex, 400)}`")
+                for bid in c.get("batch_ids") or []:
+                    out.append(f"  - from batch `{bid}` (`jamstat batches show {bid[:16]}`); if it is wrong: "
+                               f"`{retract_command(bid)}`")
             out.append("")
         if checks:
             out += ["### All checks", "", "| status | check | failing rows | observed |", "|---|---|---|---|"]

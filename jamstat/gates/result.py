@@ -37,6 +37,7 @@ class Check:
     examples: list = field(default_factory=list)
     dataset: str | None = None
     message: str | None = None
+    batch_ids: list = field(default_factory=list)  # ingest batches whose rows fail the check (retractable)
 
     def __post_init__(self) -> None:
         self.examples = list(self.examples or [])[:MAX_EXAMPLES]

@@ -33,7 +33,7 @@ class DbtResult:
     elapsed_s: float
     counts: dict = field(default_factory=dict)      # status -> n (pass, fail, error, warn, skipped, success)
     failures: list = field(default_factory=list)    # [{node, status, message, failures}]
-    tests: list = field(default_factory=list)       # every test node: [{node, status, failures}]
+    tests: list = field(default_factory=list)       # every test node: [{node, status, failures, relation}]
     log_tail: str = ""
 
     def summary(self) -> str:
@@ -144,7 +144,8 @@ def run_dbt(settings: Settings, command: str = "build", *, target: str = "duckdb
         for r in json.loads(results_file.read_text()).get("results", []):
             counts[r["status"]] = counts.get(r["status"], 0) + 1
             if r["unique_id"].startswith(("test.", "unit_test.", "source.")):
-                tests.append({"node": r["unique_id"], "status": r["status"], "failures": r.get("failures")})
+                tests.append({"node": r["unique_id"], "status": r["status"], "failures": r.get("failures"),
+                              "relation": r.get("relation_name") or None})  # stored failing rows, if any
             if r["status"] in ("fail", "error", "runtime error"):
                 failures.append({"node": r["unique_id"], "status": r["status"],
                                  "message": (r.get("message") or "").strip()[:300], "failures": r.get("failures")})
