@@ -178,3 +178,18 @@ def test_an_empty_file_fails_its_task(settings, landing):
     unit = _drop(landing, "empty", "år,region,kön,värde\n")
     with pytest.raises(FileDropError, match="no data rows"):
         _ingest(settings, unit)
+
+
+def test_the_documented_example_mapping_ingests(settings, landing):
+    """docs/examples/landing/vab_fk.mapping.yaml, used as documented on an export of the shape it describes."""
+    from jamstat.settings import REPO_ROOT
+
+    example = REPO_ROOT / "docs" / "examples" / "landing" / "vab_fk.mapping.yaml"
+    (landing / example.name).write_bytes(example.read_bytes())
+    (landing / "vab_2023.csv").write_text(  # SYNTHETIC values
+        "År;Kommun;Kön;Antal nettodagar\n2023;0180 Stockholm;Kvinnor;1 250,5\n2023;0180 Stockholm;Män;980\n", "utf-8")
+    assert file_drop.plan_file_drops(settings) == [example.name]
+    s = _ingest(settings, example.name)
+    df = pq.read_table(settings.batches_dir / "file" / f"{s['batch_id']}.parquet").to_pandas()
+    assert dict(zip(df.sex, df.value, strict=True)) == {"K": 1250.5, "M": 980.0}
+    assert set(df.source_ref) == {"vab_fk_open_data"} and set(df.area_code) == {"0180"}
