@@ -40,5 +40,6 @@ BATCH_MANIFEST_KEYS = (
     "responses",   # list of {url, method, request_body, status, sha256, path, content_type, fetched_at}
     "notes",       # mandatory source notes (SCB noteMandatory), list of strings
     "check_unit",  # the registry unit that produced it: Kolada KPI id, SCB spec id, mapping file name
-    "snapshot",    # full | incremental (SNAPSHOTS)
+    "snapshot",    # full | incremental (SNAPSHOTS), as known when the batch was committed; the observation log
+                   # (ingest/batch_log.py) records the kind of every later check of its unit
 )
