@@ -9,7 +9,9 @@
 A batch is
     retracted   when retractions.jsonl names it: it never reaches the marts again;
     superseded  when its unit was later observed as a *full* snapshot that does not carry it (the source took
-                the values back or stopped sending the keys; a removed dropped file is an empty full snapshot);
+                the values back or stopped sending the keys; a removed dropped file is an empty full snapshot).
+                A replay-mode snapshot of an API unit supersedes only replay batches: the recordings say what
+                was recorded, not what the live source holds, so an offline run never retracts live data;
     current     otherwise. Its rows take part in latest-wins, ordered by `last_observed_at` — when the source
                 last sent that content — so re-observing old content (A -> B -> A) makes it current again.
 
@@ -139,19 +141,23 @@ def batch_states(batches_dir: Path, state_dir: Path, source: str | None = None) 
     """The state of every committed batch (of one source), by the rule in the module docstring."""
     manifests = read_manifests(batches_dir, source) if batches_dir.exists() else []
     seen: dict[str, datetime] = {}
-    last_full: dict[tuple[str, str], dict[str, Any]] = {}
+    last_full: dict[tuple[str, str, bool], dict[str, Any]] = {}  # (source, unit, replay only) -> observation
     for obs in read_observations(state_dir):
         at = _ts(obs.get("checked_at"))
         for bid in obs.get("batch_ids") or []:
             seen[bid] = max(seen.get(bid, at), at)
         if obs.get("snapshot") == "full":
-            last_full[(obs.get("source"), obs.get("unit"))] = obs
+            replay_only = obs.get("mode") == "replay" and obs.get("source") != "file"
+            last_full[(obs.get("source"), obs.get("unit"), replay_only)] = obs
     retracted = {r["batch_id"]: r for r in read_retractions(state_dir) if r.get("batch_id")}
     out = []
     for m in manifests:
         bid, unit = m["batch_id"], check_unit_of(m)
         observed = seen.get(bid, _ts(m.get("fetched_at")))
-        full = last_full.get((m.get("source"), unit))
+        fulls = [last_full.get((m.get("source"), unit, False))]
+        if m.get("mode") == "replay":
+            fulls.append(last_full.get((m.get("source"), unit, True)))
+        full = max(filter(None, fulls), key=lambda o: _ts(o.get("checked_at")), default=None)
         if bid in retracted:
             r = retracted[bid]
             state, reason = RETRACTED, f"retracted {r.get('retracted_at', '')[:19]} by {r.get('retracted_by')}: {r.get('reason')}"

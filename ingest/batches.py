@@ -21,7 +21,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.contract import BATCH_MANIFEST_KEYS, OBSERVATION_COLUMNS, PERIOD_PATTERN, SEX_CODES, SNAPSHOTS
+from ingest.contract import (
+    BATCH_MANIFEST_KEYS,
+    OBSERVATION_COLUMNS,
+    PERIOD_FORMATS,
+    PERIOD_PATTERN,
+    SEX_CODES,
+    SNAPSHOTS,
+)
 from ingest.http import Fetched
 from ingest.raw_store import atomic_write, iso_utc, land_raw, response_record, safe_name
 
@@ -220,8 +227,8 @@ def check_rows(table: pa.Table, unit: str) -> None:
     bad = pc.invert(pc.match_substring_regex(periods, PERIOD_PATTERN.pattern))
     if pc.any(bad).as_py():
         examples = sorted(set(pc.filter(periods, bad).to_pylist()))[:5]
-        raise ValueError(f"{unit}: period(s) {examples} are not a year (2023) or a month (2023M01); nothing "
-                         "was committed. Fix the source or its mapping.")
+        raise ValueError(f"{unit}: period(s) {examples} are not {PERIOD_FORMATS}; nothing was committed. Fix the "
+                         "source or its mapping.")
     with duckdb.connect() as con:
         con.register("batch_rows", table)
         clashes = con.execute("""

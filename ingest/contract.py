@@ -15,7 +15,7 @@ OBSERVATION_COLUMNS: dict[str, str] = {
     "source_ref": "VARCHAR",    # Kolada KPI id (N21704), SCB "<table>/<ContentsCode>" (TAB6471/000007SF), or
                                 # for a file drop the catalog indicator_id it feeds
     "area_code": "VARCHAR",     # as the source gives it: Kolada '0180'/'0001'/'0000', SCB '0180'/'01'/'00'
-    "period": "VARCHAR",        # '2023', or '2026M01' for monthly tables (PERIOD_PATTERN)
+    "period": "VARCHAR",        # '2023', '2026M01' for monthly tables, '2019-2023' for a span (PERIOD_PATTERN)
     "sex": "VARCHAR",           # K (women) | M (men) | T (total) — mapped from source codes at ingest
     "value": "DOUBLE",          # null stays null (missing, suppressed, deleted)
     "status": "VARCHAR",        # source status/symbol ('..', '.', 'Missing', ...), null when the value is plain
@@ -27,8 +27,10 @@ OBSERVATION_COLUMNS: dict[str, str] = {
 
 SEX_CODES = ("K", "M", "T")
 
-# The periods the warehouse models: a year, or a year and month. Anything else fails the ingest of its unit.
-PERIOD_PATTERN = re.compile(r"^\d{4}(M(0[1-9]|1[0-2]))?$")
+# The periods the warehouse models (the dbt macro period_granularity): a year, a month or a span of years. Anything
+# else fails the ingest of its unit.
+PERIOD_PATTERN = re.compile(r"^\d{4}(M(0[1-9]|1[0-2])|-\d{4})?$")
+PERIOD_FORMATS = "a year (2023), a month (2023M01) or a span of years (2019-2023)"
 
 # A batch is a *full* snapshot of its unit (everything the source holds for it: keys it no longer carries are
 # gone) or an *incremental* one (a delta or a partial fetch that layers on the unit's earlier batches).

@@ -1,16 +1,15 @@
 """A replay set for Kolada KPI N21704 built from the real recording, optionally changed (SYNTHETIC changes for
 fault tests): the real replay server then serves it over HTTP, so ingest runs exactly as in replay mode.
 
-`all_years=True` also answers every year 2014..this year that is not recorded with an empty page (SYNTHETIC),
-so a fetch covers the KPI's whole scope and is a *full* snapshot; otherwise the unrecorded years are replay
-misses and the fetch is incremental."""
+The replay server answers a request for several years from the single-year recordings, a year without one adding
+nothing, so a fetch of the default years (2014..this year) is a *full* snapshot of the KPI; with
+JAMSTAT_KOLADA_YEARS=2023 it is a narrower, *incremental* one."""
 from __future__ import annotations
 
 import copy
 import json
 import shutil
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 
 from ingest.replay.server import MANIFEST, RECORDINGS
@@ -29,7 +28,7 @@ def _entries() -> dict[str, dict]:
     return {e["path"]: e for e in json.loads(MANIFEST.read_text("utf-8"))["entries"]}
 
 
-def write_variant(folder: Path, edit: Callable[[dict], None] | None = None, *, all_years: bool = False) -> tuple[Path, Path]:
+def write_variant(folder: Path, edit: Callable[[dict], None] | None = None) -> tuple[Path, Path]:
     """(manifest, recordings root) of a replay set for N21704; `edit(doc)` changes the 2023 payload in place."""
     root = folder / "recordings"
     entries = _entries()
@@ -43,17 +42,8 @@ def write_variant(folder: Path, edit: Callable[[dict], None] | None = None, *, a
         data["note"] = "SYNTHETIC: the real recording changed by a fault test"
     (root / data["file"]).parent.mkdir(parents=True, exist_ok=True)
     (root / data["file"]).write_text(json.dumps(doc, ensure_ascii=False), "utf-8")
-    out = [meta, data]
-    if all_years:
-        (root / "empty.json").write_text(json.dumps({"values": [], "next_url": None}), "utf-8")
-        for year in range(2014, date.today().year + 1):
-            if year != 2023:
-                out.append({"id": f"empty {year}", "method": "GET", "path": f"/kolada/v3/data/kpi/{KPI}/year/{year}",
-                            "query": {}, "file": "empty.json", "status": 200, "provenance": "synthetic",
-                            "content_type": "application/json; charset=utf-8",
-                            "note": "SYNTHETIC: an empty year so the fetch covers the KPI's whole scope"})
     manifest = folder / "manifest.json"
-    manifest.write_text(json.dumps({"entries": out}, ensure_ascii=False), "utf-8")
+    manifest.write_text(json.dumps({"entries": [meta, data]}, ensure_ascii=False), "utf-8")
     return manifest, root
 
 

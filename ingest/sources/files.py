@@ -27,7 +27,7 @@ other file in the folder is data. Example (`docs/examples/landing/vab_fk.mapping
     thousands: " "                    # " ", ".", "," or "" (none); default: detected per column
 
 Rules that fail the file (naming file, column and rows, nothing committed): a value column that could be read
-two ways ("1,250") or mixes conventions; a period that is not a year (2023) or a month (2023M01); the same
+two ways ("1,250") or mixes conventions; a period that is not a year, a month (2023M01) or a span (2019-2023); the same
 area/period/sex/dims twice with different values. Status symbols ('..', '.', '-', '') become value null with
 the symbol kept in `status`. Messages quote the file only through `excerpt` (short, redacted): they reach the
 Airflow log and the failure webhook.
@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ingest.contract import PERIOD_PATTERN
+from ingest.contract import PERIOD_FORMATS, PERIOD_PATTERN
 from ingest.sources.numbers import NumberFormatError, parse_numbers
 
 DEFAULT_SEX_MAP = {
@@ -165,8 +165,8 @@ def _period(df: pd.DataFrame, cols: dict, name: str) -> pd.Series:
     bad = ~period.str.match(PERIOD_PATTERN)
     if bad.any():
         shown = ", ".join(excerpt(v) for v in period[bad].unique()[:3])
-        raise FileDropError(f"{name}: periods {shown} (rows {_rows(df, bad)}) are not a year (2023) or a month "
-                            "(2023M01); fix the file or its period columns")
+        raise FileDropError(f"{name}: periods {shown} (rows {_rows(df, bad)}) are not {PERIOD_FORMATS}; fix the "
+                            "file or its period columns")
     return period
 
 

@@ -39,11 +39,12 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def ingest_n21704(env: dict, folder: Path, edit=None, *, all_years: bool = False) -> str:
-    """`jamstat ingest kolada N21704` against a replay server serving the (changed) recording; the batch id."""
-    manifest, root = write_variant(folder, edit, all_years=all_years)
+def ingest_n21704(env: dict, folder: Path, edit=None, *, full: bool = False) -> str:
+    """`jamstat ingest kolada N21704` against a replay server serving the (changed) recording; the batch id. A full
+    snapshot fetches the default years (2014..now), otherwise only 2023 (incremental)."""
+    manifest, root = write_variant(folder, edit)
     with replay_server(manifest=manifest, root=root) as url:
-        out = jamstat({**env, "JAMSTAT_REPLAY_URL": url, **({} if all_years else {"JAMSTAT_KOLADA_YEARS": "2023"})},
+        out = jamstat({**env, "JAMSTAT_REPLAY_URL": url, **({} if full else {"JAMSTAT_KOLADA_YEARS": "2023"})},
                       "ingest", "kolada", "N21704", "--mode", "replay")
     assert out.returncode == 0, out.stdout + out.stderr
     data = Path(env["JAMSTAT_DATA_DIR"])
@@ -81,13 +82,13 @@ def test_a_poison_key_blocks_names_its_batch_and_its_retraction_unblocks(env, tm
 
 
 def test_a_revision_the_source_takes_back_and_a_key_it_drops_do_not_stick(env, tmp_path):
-    """Full snapshots (every year 2014..now answered): A, then B (a revision 25.69 -> 27.5 and a poison key),
+    """Full snapshots (the default years 2014..now): A, then B (a revision 25.69 -> 27.5 and a poison key),
     then A again. The candidate holds A's value and no 9999 row: the revert is current again and the key the
     source stopped sending is gone, so the fixed source alone unblocks the build."""
-    ingest_n21704(env, tmp_path / "a1", all_years=True)
+    ingest_n21704(env, tmp_path / "a1", full=True)
     ingest_n21704(env, tmp_path / "b", lambda d: (set_value("0180", "K", 27.5)(d), add_area("9999")(d)),
-                  all_years=True)
-    a = ingest_n21704(env, tmp_path / "a2", all_years=True)
+                  full=True)
+    a = ingest_n21704(env, tmp_path / "a2", full=True)
     code = ("from jamstat.orchestration.audit_publish_tasks import build_candidate; "
             "print(build_candidate('e2e-revert'))")
     out = run([sys.executable, "-c", code], env)

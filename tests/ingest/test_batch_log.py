@@ -13,8 +13,10 @@ from click.testing import CliRunner
 
 from ingest import file_drop
 from ingest.batch_log import batch_states, read_observations, read_retractions
+from ingest.modes import base_urls
+from ingest.registry import source
 from ingest.replay.server import replay_server
-from ingest.run_unit import run_unit
+from ingest.run_unit import ingest_one, run_unit
 from jamstat.cli import main
 from jamstat.transform.candidate import prepare_candidate
 from tests.replay_variant import add_area, set_value, write_variant
@@ -22,11 +24,20 @@ from tests.replay_variant import add_area, set_value, write_variant
 REAL_K_0180 = 25.688929  # Kolada N21704 2023, Stockholm, women (the real recording)
 
 
-def _ingest(settings, tmp_path, name, edit=None, *, all_years=False, run_id=None) -> dict:
-    manifest, root = write_variant(tmp_path / name, edit, all_years=all_years)
+def _ingest(settings, tmp_path, name, edit=None, *, run_id=None) -> dict:
+    manifest, root = write_variant(tmp_path / name, edit)
     with replay_server(manifest=manifest, root=root) as url:
         return run_unit("kolada", "N21704", mode="replay", run_id=run_id or name,
                         settings=dataclasses.replace(settings, replay_url=url))
+
+
+def _ingest_live(settings, tmp_path, name, edit=None) -> dict:
+    """A live-mode fetch (first of its KPI, so no from_date: a full snapshot) from a local server serving the
+    (changed) recording; the public internet is never used in tests."""
+    manifest, root = write_variant(tmp_path / name, edit)
+    with replay_server(manifest=manifest, root=root) as url:
+        return ingest_one(source("kolada"), "N21704", mode="live", base_urls=base_urls("replay", url), run_id=name,
+                          settings=settings)
 
 
 def _candidate(settings, sql: str) -> list[tuple]:
@@ -56,10 +67,10 @@ def test_revert_a_b_a_makes_a_the_latest_again(settings, tmp_path, monkeypatch):
 
 
 def test_full_snapshot_retracts_keys_the_source_no_longer_sends(settings, tmp_path):
-    poisoned = _ingest(settings, tmp_path, "poison", add_area("9999"), all_years=True)
+    poisoned = _ingest(settings, tmp_path, "poison", add_area("9999"))
     assert poisoned["snapshot"] == "full"
     assert _candidate(settings, "select count(*) from raw.observations where area_code = '9999'") == [(1,)]
-    fixed = _ingest(settings, tmp_path, "fixed", all_years=True)
+    fixed = _ingest(settings, tmp_path, "fixed")
     assert _states(settings) == {poisoned["batch_id"]: "superseded", fixed["batch_id"]: "current"}
     assert _candidate(settings, "select count(*) from raw.observations where area_code = '9999'") == [(0,)]
     assert _candidate(settings, "select state, state_reason from raw.batches where batch_id = "
@@ -69,11 +80,23 @@ def test_full_snapshot_retracts_keys_the_source_no_longer_sends(settings, tmp_pa
 
 
 def test_a_narrower_fetch_layers_on_its_full_base(settings, tmp_path, monkeypatch):
-    base = _ingest(settings, tmp_path, "base", add_area("0127"), all_years=True)  # 0127 Botkyrka: a real code
+    base = _ingest(settings, tmp_path, "base", add_area("0127"))  # 0127 Botkyrka: a real code
     monkeypatch.setenv("JAMSTAT_KOLADA_YEARS", "2023")
     delta = _ingest(settings, tmp_path, "delta", set_value("0180", "K", 27.5))
     assert (base["snapshot"], delta["snapshot"]) == ("full", "incremental")
     assert _states(settings) == {base["batch_id"]: "current", delta["batch_id"]: "current"}
+
+
+def test_an_offline_replay_run_never_retracts_live_data(settings, tmp_path):
+    live = _ingest_live(settings, tmp_path, "live", add_area("0127"))  # 0127 Botkyrka: a real code
+    replayed = _ingest(settings, tmp_path, "replay")
+    assert (live["snapshot"], replayed["snapshot"]) == ("full", "full")
+    assert _states(settings) == {live["batch_id"]: "current", replayed["batch_id"]: "current"}
+    poisoned = _ingest(settings, tmp_path, "replay-poison", add_area("9999"))
+    again = _ingest(settings, tmp_path, "replay-again")
+    assert again["batch_id"] == replayed["batch_id"]
+    assert _states(settings) == {live["batch_id"]: "current", replayed["batch_id"]: "current",
+                                 poisoned["batch_id"]: "superseded"}, "replay supersedes replay batches only"
 
 
 def test_retract_command_keeps_a_batch_out_with_an_audit_trail(settings, tmp_path, monkeypatch):
