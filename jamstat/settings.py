@@ -30,6 +30,9 @@ class Settings:
     expectations_dir: Path
     postgres_url: str | None
     report_county: str = "01"
+    keep_publications: int = 3      # publication directories kept (readers may still hold an older one open)
+    keep_quarantined: int = 5       # failed candidates kept for inspection (each is a full DuckDB file)
+    bind_host: str = "127.0.0.1"    # the address every server jamstat starts listens on
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -46,6 +49,9 @@ class Settings:
             expectations_dir=_env_path("JAMSTAT_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
             postgres_url=os.environ.get("JAMSTAT_POSTGRES_URL") or None,
             report_county=os.environ.get("JAMSTAT_REPORT_COUNTY") or "01",
+            keep_publications=_env_count("JAMSTAT_KEEP_PUBLICATIONS", 3),
+            keep_quarantined=_env_count("JAMSTAT_KEEP_QUARANTINED", 5),
+            bind_host=os.environ.get("JAMSTAT_BIND") or "127.0.0.1",
         )
 
     # --- the data layout (see README "Where things live") -------------------------------------
@@ -65,16 +71,34 @@ class Settings:
         return self.data_dir / "state"
 
     @property
+    def work_dir(self) -> Path:
+        """The pipeline's private working area: the candidate, gate results per run, the run lock."""
+        return self.warehouse_dir / "work"
+
+    @property
     def candidate_path(self) -> Path:
-        """The pipeline's private working DuckDB file. Readers never open it."""
-        return self.warehouse_dir / "work" / "candidate.duckdb"
+        """The pipeline's private working DuckDB file, built by the run holding the run lock and bound to
+        its audit by content hash. Readers never open it."""
+        return self.work_dir / "candidate.duckdb"
+
+    @property
+    def publications_dir(self) -> Path:
+        """One directory per publication: <id>/jamstat.duckdb and <id>/exports/*.parquet, written before use."""
+        return self.warehouse_dir / "publications"
+
+    @property
+    def current_link(self) -> Path:
+        """Symlink to the current publication directory; replacing it switches database and exports at once."""
+        return self.warehouse_dir / "current"
 
     @property
     def published_path(self) -> Path:
+        """What readers open (read-only): a stable symlink through `current` to the published DuckDB file."""
         return self.warehouse_dir / "jamstat.duckdb"
 
     @property
     def exports_dir(self) -> Path:
+        """exports/current is a stable symlink through `current` to the publication's Parquet files."""
         return self.warehouse_dir / "exports"
 
     @property
@@ -89,6 +113,15 @@ class Settings:
     def report_dir(self) -> Path:
         """The follow-up web report: report/<run_id>/ per publication, report/current re-pointed atomically."""
         return self.warehouse_dir / "report"
+
+
+def _env_count(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name}={value!r} must be a whole number >= 1 (how many to keep)")
+    return int(value)
 
 
 def safe_run_id(run_id: str) -> str:
