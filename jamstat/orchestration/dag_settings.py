@@ -40,6 +40,9 @@ def any_raw_asset():
 # defaults leave room for a slow live source; the overrides exist for tests and unusual deployments.
 TASK_TIMEOUT = timedelta(seconds=float(os.environ.get("JAMSTAT_TASK_TIMEOUT_S") or 3600))
 DAGRUN_TIMEOUT = timedelta(seconds=float(os.environ.get("JAMSTAT_DAGRUN_TIMEOUT_S") or 4 * 3600))
+# First retry delay (then exponential). `make run` in replay mode shortens it: recorded answers do not change
+# between attempts, so waiting only delays the report of a failure.
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("JAMSTAT_RETRY_DELAY_S") or 30))
 
 PUBLISHED = Asset(name="jamstat_published", uri="jamstat://warehouse/published", group="jamstat")
 
@@ -48,7 +51,7 @@ def default_args(retries: int) -> dict:
     return {
         "owner": OWNER,
         "retries": retries,
-        "retry_delay": timedelta(seconds=30),
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
         "execution_timeout": TASK_TIMEOUT,

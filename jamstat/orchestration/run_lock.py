@@ -118,8 +118,8 @@ def acquire(settings: Settings, run_id: str, wait_s: float | None = None) -> dic
         if time.monotonic() >= deadline:
             raise WarehouseBusy(
                 f"run {run_id} could not lock the warehouse: run {doc['run_id']} has held it since "
-                f"{doc.get('acquired_utc')} (build → publish; last heartbeat {time.time() - doc['heartbeat_at']:.0f} s "
-                f"ago) and this run waited {wait_s:g} s (JAMSTAT_LOCK_WAIT_S). Let that run finish, or stop it; a "
+                f"{doc.get('acquired_utc')} (build → publish; last heartbeat "
+                f"{time.time() - doc['heartbeat_at']:.0f} s ago) and this run waited {wait_s:g} s (JAMSTAT_LOCK_WAIT_S). Let that run finish, or stop it; a "
                 f"crashed holder is taken over automatically after JAMSTAT_LOCK_TTL_S.")
         time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 

@@ -342,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     pub = sub.add_parser("publish", help="copy warehouse/jamstat.duckdb's marts into Postgres (atomic swap)")
     pub.add_argument("--duckdb", type=Path, default=None)
-    ens = sub.add_parser("ensure-reader", help=f"create/update the read-only role (password from ${READER_PASSWORD_ENV})")
+    ens = sub.add_parser("ensure-reader",
+                         help=f"create/update the read-only role (password from ${READER_PASSWORD_ENV})")
     ens.add_argument("--role", default=os.environ.get("JAMSTAT_BI_READER_ROLE", READER_ROLE))
     a = p.parse_args(argv)
     settings = Settings.from_env()

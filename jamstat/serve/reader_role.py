@@ -112,17 +112,18 @@ def ensure_reader_role(url: str, role: str = READER_ROLE, *, password_env: str =
         owner, superuser = pg.execute(
             "select datdba::regrole::text, (select rolsuper from pg_roles where rolname = current_user) "
             "from pg_database where datname = current_database()").fetchone()
+        db, r = sql.Identifier(dbname), sql.Identifier(role)
         with pg.transaction():
             created = _create_or_update(pg, role, verifier, connection_limit)
             _set_defaults(pg, role, dbname, schema, statement_timeout, idle_in_transaction_timeout)
             pg.execute("revoke all on schema public from public")
-            pg.execute(sql.SQL("revoke temporary on database {} from public").format(sql.Identifier(dbname)))
-            pg.execute(sql.SQL("revoke all on database {} from {}").format(sql.Identifier(dbname), sql.Identifier(role)))
-            pg.execute(sql.SQL("grant connect on database {} to {}").format(sql.Identifier(dbname), sql.Identifier(role)))
+            pg.execute(sql.SQL("revoke temporary on database {} from public").format(db))
+            pg.execute(sql.SQL("revoke all on database {} from {}").format(db, r))
+            pg.execute(sql.SQL("grant connect on database {} to {}").format(db, r))
             if pg.execute("select 1 from pg_namespace where nspname = %s", [schema]).fetchone():
                 grant_reader(pg, schema, role)
             # the publisher (the database owner) may then end reader sessions that hold locks it needs
-            pg.execute(sql.SQL("grant {} to {}").format(sql.Identifier(role), sql.SQL(owner)))
+            pg.execute(sql.SQL("grant {} to {}").format(r, sql.SQL(owner)))
             large_objects_blocked = _block_large_objects(pg, role, superuser)
     log.info("reader role %s ready in database %s (%s)", role, dbname, "created" if created else "updated")
     return {"role": role, "created": created, "database": dbname, "schema": schema,
