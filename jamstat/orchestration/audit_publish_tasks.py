@@ -42,10 +42,14 @@ def load_gate_results(settings: Settings, run_id: str) -> list[dict]:
 
 
 def _clean_leftovers(settings: Settings, run_id: str) -> None:
-    """Under the run lock: what crashed runs left (unfinished publications, old gate results)."""
+    """Under the run lock: what crashed runs left (unfinished publications, temporary files of interrupted
+    ingests older than any task may run, old gate results)."""
+    from jamstat.orchestration.dag_settings import TASK_TIMEOUT
     from jamstat.publish.publications import clean_leftovers
+    from jamstat.transform.candidate import clean_stale_temp_files
 
     clean_leftovers(settings)
+    clean_stale_temp_files(settings, older_than_s=TASK_TIMEOUT.total_seconds())
     runs = sorted((p for p in (settings.work_dir / "results").glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
     for old in runs[:-KEEP_RESULTS]:
         if old.name != safe_run_id(run_id):

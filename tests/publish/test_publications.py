@@ -142,3 +142,18 @@ def test_quarantine_moves_the_candidate_and_keeps_the_last_n(settings):
         assert not cand.exists() and (target / "candidate.duckdb").exists()
         os.utime(target, (n, n))  # distinct ages regardless of the file system's timestamp resolution
     assert sorted(p.name for p in settings.quarantine_dir.iterdir()) == ["failed-3", "failed-4"]
+
+
+def test_stale_temporary_files_of_interrupted_ingests_are_removed_fresh_ones_kept(settings):
+    from jamstat.transform.candidate import clean_stale_temp_files
+
+    batches = settings.batches_dir / "kolada"
+    batches.mkdir(parents=True)
+    stale = batches / ".abc123.k2j3.parquet.tmp"   # a batch commit killed two hours ago
+    fresh = batches / ".def456.x9y8.parquet.tmp"   # a batch being written right now
+    committed = batches / "abc123.parquet"
+    for f in (stale, fresh, committed):
+        f.write_bytes(b"SYNTHETIC")
+    os.utime(stale, (os.path.getmtime(stale) - 7200,) * 2)
+    assert clean_stale_temp_files(settings, older_than_s=3600) == ["batches/kolada/.abc123.k2j3.parquet.tmp"]
+    assert fresh.exists() and committed.exists() and not stale.exists()
