@@ -25,7 +25,7 @@ from jamstat.orchestration import audit_publish_tasks as tasks
 from jamstat.orchestration import run_lock
 from jamstat.publish.swap import PublishError
 from jamstat.settings import Settings, safe_run_id
-from tests.conftest import REPO, make_pipeline_env
+from tests.support.pipeline import REPO, make_pipeline_env
 
 pytestmark = pytest.mark.slow
 
@@ -37,25 +37,18 @@ def _run(cmd: list[str], env: dict, timeout: int = 900) -> subprocess.CompletedP
     return subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True, timeout=timeout)
 
 
-@pytest.fixture(scope="module")
-def committed(tmp_path_factory) -> Path:
-    """A data dir with every recorded Kolada and SCB unit committed (`jamstat ingest`, replay mode)."""
-    data = tmp_path_factory.mktemp("committed") / "data"
-    env = {**os.environ, "JAMSTAT_DATA_DIR": str(data), "JAMSTAT_MODE": "replay"}
-    env.pop("JAMSTAT_REPLAY_URL", None)
-    with replay_server() as url:
-        env["JAMSTAT_REPLAY_URL"] = url
-        for source in ("kolada", "scb"):
-            out = _run([sys.executable, "-m", "jamstat", "ingest", source], env)
-            assert out.returncode == 0, out.stderr[-2000:]
+@pytest.fixture
+def committed(replay_publication, tmp_path) -> Path:
+    """A private copy of the data dir of the session's replay publication: every recorded unit committed."""
+    data = tmp_path / "data"
+    shutil.copytree(replay_publication.env["JAMSTAT_DATA_DIR"], data, symlinks=True)
     return data
 
 
 @pytest.fixture
 def runtime(committed, tmp_path, monkeypatch) -> Settings:
     """Task functions run in this process against a private copy of the committed data and a fresh warehouse."""
-    shutil.copytree(committed, tmp_path / "data")
-    monkeypatch.setenv("JAMSTAT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("JAMSTAT_DATA_DIR", str(committed))
     monkeypatch.setenv("JAMSTAT_WAREHOUSE_DIR", str(tmp_path / "warehouse"))
     monkeypatch.setenv("JAMSTAT_MODE", "replay")
     return Settings.from_env()
@@ -185,13 +178,13 @@ def test_kill_9_at_each_publish_step_leaves_database_and_exports_agreeing(runtim
     assert len(list(runtime.publications_dir.iterdir())) == runtime.keep_publications
 
 
-def test_two_concurrent_runs_each_publish_only_what_they_audited(committed, tmp_path_factory, airflow_db_template):
+def test_two_concurrent_runs_each_publish_only_what_they_audited(committed, tmp_path, airflow_db_template):
     """Two Airflow deployments (own metadata DBs) start transform_publish on one warehouse at the same time:
     one builds while the other waits for the run lock; both publish, each exactly the candidate it audited."""
-    warehouse = tmp_path_factory.mktemp("shared") / "warehouse"
+    warehouse = tmp_path / "shared_warehouse"
     procs = []
-    for _ in range(2):
-        env = make_pipeline_env(tmp_path_factory, airflow_db_template)
+    for n in range(2):
+        env = make_pipeline_env(tmp_path / f"deployment_{n}", airflow_db_template)
         env.update(JAMSTAT_DATA_DIR=str(committed), JAMSTAT_WAREHOUSE_DIR=str(warehouse))
         procs.append(subprocess.Popen([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"],
                                       env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
@@ -206,8 +199,8 @@ def test_two_concurrent_runs_each_publish_only_what_they_audited(committed, tmp_
     _agreeing_publication(settings)
 
 
-def test_make_run_with_a_failing_kpi_publishes_the_rest_and_names_it(tmp_path_factory, airflow_db_template):
-    env = make_pipeline_env(tmp_path_factory, airflow_db_template)
+def test_make_run_with_a_failing_kpi_publishes_the_rest_and_names_it(tmp_path, airflow_db_template):
+    env = make_pipeline_env(tmp_path / "pipeline", airflow_db_template)
     manifest = json.loads(MANIFEST.read_text("utf-8"))
     for entry in manifest["entries"]:  # SYNTHETIC fault: the source fails for this one KPI's data
         if entry["path"] == "/kolada/v3/data/kpi/N21704/year/2023":
