@@ -182,14 +182,20 @@ def test_two_concurrent_runs_each_publish_only_what_they_audited(committed, tmp_
     """Two Airflow deployments (own metadata DBs) start transform_publish on one warehouse at the same time:
     one builds while the other waits for the run lock; both publish, each exactly the candidate it audited."""
     warehouse = tmp_path / "shared_warehouse"
-    procs = []
-    for n in range(2):
+    procs, logs = [], [tmp_path / f"deployment_{n}.log" for n in range(2)]
+    for n, log in enumerate(logs):
         env = make_pipeline_env(tmp_path / f"deployment_{n}", airflow_db_template)
         env.update(JAMSTAT_DATA_DIR=str(committed), JAMSTAT_WAREHOUSE_DIR=str(warehouse))
-        procs.append(subprocess.Popen([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"],
-                                      env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
-    outputs = [p.communicate(timeout=1200)[0] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], "\n\n".join(o[-3000:] for o in outputs)
+        with log.open("w") as out:  # a file, not a pipe: the run holding the lock must never block on its output
+            procs.append(subprocess.Popen([sys.executable, "-m", "airflow", "dags", "test", "transform_publish"],
+                                          env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT))
+    try:
+        codes = [p.wait(timeout=1200) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+    assert codes == [0, 0], "\n\n".join(log.read_text()[-3000:] for log in logs)
     settings = Settings(**{**Settings.from_env().__dict__, "warehouse_dir": warehouse})
     rows = _publications(settings)
     assert len(rows) == 2
