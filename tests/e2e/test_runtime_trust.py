@@ -6,14 +6,18 @@ test`, `make run`) with real dbt builds, real gates and real DuckDB files:
   next run takes the crashed run's lock over and cleans its leftovers;
 * two concurrent transform_publish runs each publish only what they audited;
 * in `make run`, a failing KPI fails its own task; the rest is published and the failure is named with how
-  stale its data is."""
+  stale its data is; a task a source holds is stopped at its execution_timeout."""
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import duckdb
@@ -232,3 +236,55 @@ def test_make_run_with_a_failing_kpi_publishes_the_rest_and_names_it(tmp_path, a
         scb_rows = con.execute("select count(*) from marts.fct_indicator_value f join marts.dim_indicator i "
                                "using (indicator_id) where i.source = 'scb'").fetchone()[0]
     assert scb_rows > 0, "the other sources were ingested and published"
+
+
+class _OneTricklingKpi(BaseHTTPRequestHandler):
+    """SYNTHETIC source: every request is a replay miss (the unit is skipped at once) except N21704's metadata,
+    which answers one byte every half second, for ever as far as a task is concerned."""
+
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def do_GET(self):  # noqa: N802 - http.server's hook name
+        try:
+            if self.path.startswith("/kolada/v3/kpi/N21704"):
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                for _ in range(100000):
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            self.send_response(404)
+            self.send_header("X-Jamstat-Replay", "miss")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"{}")
+        except OSError:
+            pass
+
+
+def test_a_task_held_by_a_trickling_source_is_stopped_at_its_execution_timeout(tmp_path, airflow_db_template):
+    """Even with the HTTP deadline set out of reach, Airflow stops the held task at its execution_timeout; the
+    unit is recorded as failed and the other units, `record` and its Asset carry on."""
+    env = make_pipeline_env(tmp_path / "pipeline", airflow_db_template)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OneTricklingKpi)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    env.update(JAMSTAT_REPLAY_URL=f"http://127.0.0.1:{server.server_address[1]}", JAMSTAT_TASK_TIMEOUT_S="4",
+               JAMSTAT_HTTP_DEADLINE_S="3600", JAMSTAT_RETRY_DELAY_S="1")
+    t0 = time.monotonic()
+    try:
+        out = _run([sys.executable, "-m", "airflow", "dags", "test", "ingest_kolada"], env, timeout=600)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert time.monotonic() - t0 < 300
+    assert out.returncode != 0, "verify_units fails the run"
+    assert "AirflowTaskTimeout" in out.stdout + out.stderr
+    assert re.search(r"end task task_id=record map_index=-1", out.stdout), "record ran and announced the Asset"
+    failure = json.loads((Path(env["JAMSTAT_DATA_DIR"]) / "state" / "failures" / "kolada" / "N21704.json").read_text())
+    assert failure["error"].startswith("AirflowTaskTimeout")
