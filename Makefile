@@ -29,12 +29,14 @@ AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
+# --compile-bytecode: every Airflow process imports thousands of modules; compiling them at each start costs
+# seconds per process wherever .pyc files cannot be written later (PYTHONDONTWRITEBYTECODE, read-only venvs).
 $(INSTALLED): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "jamstat needs Python 3.11; set PYTHON=/path/to/python3.11")'
 	@echo "==> creating $(VENV) and syncing requirements.lock (first time: about a minute)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
-	@$(BIN)/uv pip sync -q -p $(BIN)/python requirements.lock
+	@$(BIN)/uv pip sync -q -p $(BIN)/python --compile-bytecode requirements.lock
 	@$(BIN)/uv pip install -q -p $(BIN)/python --no-deps -e .
 	@touch $@
 

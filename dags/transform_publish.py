@@ -3,20 +3,24 @@
 
 Write-audit-publish on the DuckDB warehouse:
 
-1. **build_candidate** — a fresh private `warehouse/work/candidate.duckdb` loaded with every committed raw
-   batch, then one `dbt build` (staging → intermediate → marts, with dbt tests at severity error).
+1. **build_candidate** — takes the run lock (one run at a time from build to publish; a second run waits, then
+   fails naming the holder), cleans crash leftovers, loads a fresh private `warehouse/work/candidate.duckdb`
+   with every committed raw batch, then one `dbt build` (staging → intermediate → marts, dbt tests at severity
+   error). The gate result records the candidate's sha256.
 2. **Gates**, all against the candidate, read-only: source freshness, Great Expectations suites
    (`expectations/gx`), Soda contracts (`expectations/soda`). A gate that cannot run fails like a gate that
-   finds bad data.
-3. **publish** — only when *every* gate succeeded (`all_success`): atomic swap into `warehouse/jamstat.duckdb`,
-   Parquet exports, the `marts.publications` audit row and a quality report. Emits `jamstat_published`.
+   finds bad data. Each records the sha256 of the candidate it audited.
+3. **publish** — only when *every* gate succeeded (`all_success`) on the same file (sha256): a new publication
+   directory with the database and its Parquet exports becomes current with one rename (`warehouse/jamstat.duckdb`
+   and `warehouse/exports/current` are stable links through it), the `marts.publications` audit row names failed
+   ingest units and how stale they are, and a quality report. Releases the run lock. Emits `jamstat_published`.
 4. **render_report** — after publish: the follow-up web report rendered from the published warehouse into
    `warehouse/report/<run_id>/`, then `warehouse/report/current` re-pointed. If it fails, the publication
    stands, this task is red, and `current` keeps the previous report.
 5. **publish_postgres** — optional (when `JAMSTAT_POSTGRES_URL` is set): the published marts are copied into a
    new PostgreSQL schema that replaces `marts` in one transaction; BI tools log in as a read-only role.
-6. **quarantine** — only when something failed: candidate and results kept in `warehouse/quarantine/<run_id>/`;
-   the published warehouse is untouched.
+6. **quarantine** — only when something failed: candidate and results moved to `warehouse/quarantine/<run_id>/`
+   (the newest JAMSTAT_KEEP_QUARANTINED are kept); the published warehouse is untouched. Releases the run lock.
 
 Triggered by any raw-source Asset; `make run` runs it once after the ingest DAGs.
 """
@@ -36,6 +40,7 @@ def _run_id() -> str:
     start_date=cfg.START_DATE,
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=cfg.DAGRUN_TIMEOUT,
     tags=[*cfg.TAGS, "transform", "publish"],
     default_args=cfg.default_args(retries=0),  # a failed gate does not get better by retrying
     doc_md=__doc__,

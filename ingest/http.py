@@ -3,6 +3,8 @@
 * `make_session(policy)` — a `requests.Session` with urllib3 `Retry` (exponential backoff with jitter,
   `Retry-After` honoured, retries on 429/500/502/503/504, timeouts and connection errors; no retry on
   other 4xx), a descriptive User-Agent and connect/read timeouts.
+* An overall deadline per request (`RetryPolicy.deadline`, ingest.http_deadline): connecting, every retry
+  and reading the whole body; a trickling server fails the request with `DeadlineExceeded`.
 * `RateLimiter` — per-host pacing (minimum interval between calls, thread-safe) that also adapts to
   `X-Rate-Limit-Remaining` / `X-Rate-Limit-Reset` response headers (SCB sends them).
 * `HttpClient.request(...)` — one call → a `Fetched` record (bytes, status, content type, the exact
@@ -24,8 +26,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import MaxRetryError
 from urllib3.util.retry import Retry
+
+from ingest.http_deadline import DeadlineAdapter, DeadlineWatch, current_deadline
 
 USER_AGENT = "jamstat/0.1 (+https://github.com/jamstat; gender-equality statistics warehouse)"
 
@@ -58,6 +62,10 @@ class RetryExhausted(HttpError):
     """Gave up after the configured number of attempts (5xx/429/timeouts/connection errors)."""
 
 
+class DeadlineExceeded(RetryExhausted):
+    """No complete answer within the request's overall deadline (slow or trickling server)."""
+
+
 class PayloadError(HttpError):
     """The body could not be decoded (truncated JSON, wrong content) or lacks a required field."""
 
@@ -77,7 +85,8 @@ class RetryPolicy:
     backoff_jitter: float = 0.5       # + uniform(0, jitter) seconds
     retry_after_max: float = 120.0    # cap on an honoured Retry-After
     connect_timeout: float = 10.0
-    read_timeout: float = 120.0
+    read_timeout: float = 120.0       # per socket read: a trickling server never trips it, hence the deadline
+    deadline: float = 300.0           # the whole request: connect, retries and back-off, the complete body
     statuses: tuple[int, ...] = RETRY_STATUSES
 
     @property
@@ -86,11 +95,12 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls) -> RetryPolicy:
-        """The defaults, with JAMSTAT_HTTP_ATTEMPTS, JAMSTAT_HTTP_BACKOFF and JAMSTAT_HTTP_READ_TIMEOUT applied."""
+        """The defaults, with JAMSTAT_HTTP_ATTEMPTS, _BACKOFF, _READ_TIMEOUT and _DEADLINE_S applied."""
         env = os.environ
         return cls(attempts=int(env.get("JAMSTAT_HTTP_ATTEMPTS", cls.attempts)),
                    backoff_factor=float(env.get("JAMSTAT_HTTP_BACKOFF", cls.backoff_factor)),
-                   read_timeout=float(env.get("JAMSTAT_HTTP_READ_TIMEOUT", cls.read_timeout)))
+                   read_timeout=float(env.get("JAMSTAT_HTTP_READ_TIMEOUT", cls.read_timeout)),
+                   deadline=float(env.get("JAMSTAT_HTTP_DEADLINE_S", cls.deadline)))
 
 
 DEFAULT_POLICY = RetryPolicy()
@@ -98,9 +108,22 @@ DEFAULT_POLICY = RetryPolicy()
 
 def _retry_class(cap: float) -> type[Retry]:
     class JamstatRetry(Retry):
+        """Retry-After capped; no sleep past the request's deadline and no attempt after it."""
+
         def get_retry_after(self, response):  # type: ignore[override]
             value = super().get_retry_after(response)
-            return None if value is None else min(value, cap)
+            watch = current_deadline()
+            return None if value is None else min(value, cap, watch.remaining() if watch else cap)
+
+        def get_backoff_time(self) -> float:
+            watch = current_deadline()
+            return min(super().get_backoff_time(), watch.remaining()) if watch else super().get_backoff_time()
+
+        def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):
+            watch = current_deadline()
+            if watch is not None and watch.expired:
+                raise MaxRetryError(_pool, url, error or TimeoutError(f"deadline of {watch.seconds:g} s passed"))
+            return super().increment(method, url, response, error, _pool, _stacktrace)
 
     return JamstatRetry
 
@@ -129,7 +152,7 @@ def make_retry(policy: RetryPolicy = DEFAULT_POLICY) -> Retry:
 def make_session(policy: RetryPolicy = DEFAULT_POLICY, user_agent: str = USER_AGENT) -> requests.Session:
     """A Session with retries, the jamstat User-Agent and JSON Accept header. Timeouts are per request."""
     session = requests.Session()
-    adapter = HTTPAdapter(max_retries=make_retry(policy), pool_connections=4, pool_maxsize=4)
+    adapter = DeadlineAdapter(max_retries=make_retry(policy), pool_connections=4, pool_maxsize=4)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers.update({"User-Agent": user_agent, "Accept": "application/json"})
@@ -287,8 +310,17 @@ class HttpClient:
             data = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
             headers["Content-Type"] = "application/json; charset=utf-8"
         try:
-            resp = self.session.request(method, url, params=params, data=data, headers=headers,
-                                        timeout=self.policy.timeout)
+            with DeadlineWatch(self.policy.deadline) as watch:
+                try:
+                    resp = self.session.request(method, url, params=params, data=data, headers=headers,
+                                                timeout=self.policy.timeout)
+                except requests.exceptions.RequestException as exc:
+                    if watch.expired:
+                        raise DeadlineExceeded(
+                            f"{method} {url}: no complete answer within the {self.policy.deadline:g} s deadline "
+                            "(JAMSTAT_HTTP_DEADLINE_S): the server is too slow or trickles its answer. Retry the "
+                            "unit later.", url=url) from exc
+                    raise
         except requests.exceptions.RetryError as exc:  # only raised when raise_on_status is True
             raise RetryExhausted(f"{method} {url}: gave up after {self.policy.attempts} attempts ({exc})",
                                  url=url) from exc

@@ -250,11 +250,11 @@ def preflight(mode: str | None, only: tuple[str, ...]) -> None:
 
 @main.command(help="Run the replay server in the foreground (stops on SIGTERM/Ctrl-C).")
 @click.option("--port", type=int, default=8765, show_default=True, help="0 = ephemeral")
-@click.option("--host", default="127.0.0.1", show_default=True)
-def replay(port: int, host: str) -> None:
+@click.option("--host", default=None, help="listen address (default: JAMSTAT_BIND, else 127.0.0.1)")
+def replay(port: int, host: str | None) -> None:
     from ingest.replay.server import serve_forever
 
-    serve_forever(port=port, host=host)
+    serve_forever(port=port, host=host or _settings().bind_host)
 
 
 @main.command(name="ingest", help="Run ingest units as the DAGs do (and record the source check like them): Kolada "

@@ -17,12 +17,12 @@ def _env_path(name: str, default: Path) -> Path:
     return Path(value).expanduser().resolve() if value else default
 
 
-def _env_int(name: str, default: int) -> int:
+def _env_positive_int(name: str, default: int, meaning: str) -> int:
     value = os.environ.get(name, "").strip()
     if not value:
         return default
-    if not value.isdigit() or int(value) <= 0:
-        raise ValueError(f"{name}={value!r} must be a positive whole number of bytes")
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{name}={value!r} must be a whole number >= 1 ({meaning})")
     return int(value)
 
 
@@ -40,6 +40,9 @@ class Settings:
     postgres_url: str | None
     report_county: str = "01"
     file_drop_max_bytes: int = 64 * 1024 * 1024
+    keep_publications: int = 3      # publication directories kept (readers may still hold an older one open)
+    keep_quarantined: int = 5       # failed candidates kept for inspection (each is a full DuckDB file)
+    bind_host: str = "127.0.0.1"    # the address every server jamstat starts listens on
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -56,7 +59,10 @@ class Settings:
             expectations_dir=_env_path("JAMSTAT_EXPECTATIONS_DIR", REPO_ROOT / "expectations"),
             postgres_url=os.environ.get("JAMSTAT_POSTGRES_URL") or None,
             report_county=os.environ.get("JAMSTAT_REPORT_COUNTY") or "01",
-            file_drop_max_bytes=_env_int("JAMSTAT_FILE_DROP_MAX_BYTES", 64 * 1024 * 1024),
+            file_drop_max_bytes=_env_positive_int("JAMSTAT_FILE_DROP_MAX_BYTES", 64 * 1024 * 1024, "bytes"),
+            keep_publications=_env_positive_int("JAMSTAT_KEEP_PUBLICATIONS", 3, "how many to keep"),
+            keep_quarantined=_env_positive_int("JAMSTAT_KEEP_QUARANTINED", 5, "how many to keep"),
+            bind_host=os.environ.get("JAMSTAT_BIND") or "127.0.0.1",
         )
 
     # --- the data layout (see README "Where things live") -------------------------------------
@@ -76,16 +82,34 @@ class Settings:
         return self.data_dir / "state"
 
     @property
+    def work_dir(self) -> Path:
+        """The pipeline's private working area: the candidate, gate results per run, the run lock."""
+        return self.warehouse_dir / "work"
+
+    @property
     def candidate_path(self) -> Path:
-        """The pipeline's private working DuckDB file. Readers never open it."""
-        return self.warehouse_dir / "work" / "candidate.duckdb"
+        """The pipeline's private working DuckDB file, built by the run holding the run lock and bound to
+        its audit by content hash. Readers never open it."""
+        return self.work_dir / "candidate.duckdb"
+
+    @property
+    def publications_dir(self) -> Path:
+        """One directory per publication: <id>/jamstat.duckdb and <id>/exports/*.parquet, written before use."""
+        return self.warehouse_dir / "publications"
+
+    @property
+    def current_link(self) -> Path:
+        """Symlink to the current publication directory; replacing it switches database and exports at once."""
+        return self.warehouse_dir / "current"
 
     @property
     def published_path(self) -> Path:
+        """What readers open (read-only): a stable symlink through `current` to the published DuckDB file."""
         return self.warehouse_dir / "jamstat.duckdb"
 
     @property
     def exports_dir(self) -> Path:
+        """exports/current is a stable symlink through `current` to the publication's Parquet files."""
         return self.warehouse_dir / "exports"
 
     @property

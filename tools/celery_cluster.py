@@ -236,7 +236,7 @@ class CeleryCluster:
         self.timings["infra_s"] = time.monotonic() - started
         self._spawn("api-server", ["api-server", "--host", "127.0.0.1", "--port", str(self.api_port),
                                    "--workers", "1"])
-        self._spawn("scheduler", ["scheduler"])
+        self._spawn("scheduler", ["scheduler", "--skip-serve-logs"])  # no log server on every interface
         self._spawn("dag-processor", ["dag-processor"])
         for n in range(1, self.workers + 1):
             name = f"jamstat-worker-{n}"

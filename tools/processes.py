@@ -81,3 +81,40 @@ def airflow_admin_password(airflow_home: Path) -> str | None:
         return json.loads((Path(airflow_home) / "simple_auth_manager_passwords.json.generated").read_text()).get("admin")
     except (OSError, ValueError):
         return None
+
+
+def _listening_inodes() -> dict[str, tuple[str, int]]:
+    """socket inode -> (address, port) of every listening TCP socket on this host (/proc/net/tcp{,6})."""
+    import ipaddress
+
+    out = {}
+    for table, width in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        for line in _read(table).decode().splitlines()[1:]:
+            fields = line.split()
+            if len(fields) < 10 or fields[3] != "0A":  # 0A = LISTEN
+                continue
+            hex_addr, hex_port = fields[1].split(":")
+            raw = bytes.fromhex(hex_addr)
+            # the kernel prints each 32-bit word in host (little-endian) order
+            addr = b"".join(raw[i:i + 4][::-1] for i in range(0, width, 4))
+            out[fields[9]] = (str(ipaddress.ip_address(addr)), int(hex_port, 16))
+    return out
+
+
+def listening_sockets(pids: list[int]) -> list[tuple[int, str, int]]:
+    """(pid, address, port) of every TCP socket the given processes listen on."""
+    inodes = _listening_inodes()
+    found = []
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:[") and (inode := target[8:-1]) in inodes:
+                found.append((pid, *inodes[inode]))
+    return sorted(set(found))

@@ -1,6 +1,7 @@
 """Read-only access to the candidate DuckDB file for the gates: the candidate is never modified."""
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -13,6 +14,15 @@ def connect_read_only(path: str | os.PathLike):
     if not p.is_file():
         raise FileNotFoundError(f"candidate DuckDB file not found: {p}")
     return duckdb.connect(str(p), read_only=True)
+
+
+def candidate_digest(path: str | os.PathLike) -> str:
+    """sha256 of the candidate file's bytes: what binds an audit to the exact file it audited."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def table_columns(con, schema: str, table: str) -> list[str]:

@@ -51,6 +51,7 @@ class GateResult:
     error: str | None = None
     duration_s: float = 0.0
     candidate_path: str | None = None
+    candidate_sha256: str | None = None   # the exact file audited (candidate_reader.candidate_digest)
     started_at: str | None = None
     details: dict = field(default_factory=dict)
 

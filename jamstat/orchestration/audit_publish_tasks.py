@@ -1,17 +1,22 @@
 """What each transform_publish task does (write-audit-publish). The DAG file wires these; each is also
-callable and tested without Airflow. Gate results are saved per run under warehouse/work/results/<run_id>/
-so publish can refuse a run whose gates did not all pass."""
+callable and tested without Airflow. Gate results are saved per run under warehouse/work/results/<run_id>/,
+each with the sha256 of the candidate file it audited, so publish can refuse a run whose gates did not all
+pass that exact file. The run holds the run lock (run_lock) from build_candidate until publish or
+quarantine, so no other run rebuilds the candidate in between."""
 from __future__ import annotations
 
 import json
 import logging
+import shutil
 from pathlib import Path
 
+from jamstat.orchestration import run_lock
 from jamstat.settings import Settings, safe_run_id
 
 log = logging.getLogger("jamstat.tasks")
 
 GATE_ORDER = ("dbt", "freshness", "great_expectations", "soda")
+KEEP_RESULTS = 20  # runs whose gate results stay in warehouse/work/results (reports keep the published ones)
 
 
 class GateFailed(RuntimeError):
@@ -19,7 +24,7 @@ class GateFailed(RuntimeError):
 
 
 def results_dir(settings: Settings, run_id: str) -> Path:
-    path = settings.warehouse_dir / "work" / "results" / safe_run_id(run_id)
+    path = settings.work_dir / "results" / safe_run_id(run_id)
     path.mkdir(parents=True, exist_ok=True)
     return path
 
@@ -36,40 +41,68 @@ def load_gate_results(settings: Settings, run_id: str) -> list[dict]:
     return [found[g] for g in GATE_ORDER if g in found] + [v for k, v in found.items() if k not in GATE_ORDER]
 
 
+def _clean_leftovers(settings: Settings, run_id: str) -> None:
+    """Under the run lock: what crashed runs left (unfinished publications, temporary files of interrupted
+    ingests older than any task may run, old gate results)."""
+    from jamstat.orchestration.dag_settings import TASK_TIMEOUT
+    from jamstat.publish.publications import clean_leftovers
+    from jamstat.transform.candidate import clean_stale_temp_files
+
+    clean_leftovers(settings)
+    clean_stale_temp_files(settings, older_than_s=TASK_TIMEOUT.total_seconds())
+    runs = sorted((p for p in (settings.work_dir / "results").glob("*") if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    for old in runs[:-KEEP_RESULTS]:
+        if old.name != safe_run_id(run_id):
+            shutil.rmtree(old, ignore_errors=True)
+
+
 def build_candidate(run_id: str) -> dict:
-    """Fresh candidate from committed batches, then one `dbt build` (models + dbt tests) and dbt source
-    freshness: the dbt gate."""
+    """Lock the warehouse for this run, clean crash leftovers, load a fresh candidate from committed batches,
+    then one `dbt build` (models + dbt tests) and dbt source freshness: the dbt gate."""
+    from jamstat.gates.candidate_reader import candidate_digest
     from jamstat.gates.dbt_tests import dbt_gate_result
     from jamstat.gates.report import summarize
     from jamstat.transform.candidate import prepare_candidate
     from jamstat.transform.dbt_runner import ensure_dbt_packages, run_dbt
 
     settings = Settings.from_env()
-    loaded = prepare_candidate(settings)
-    if not loaded["batches"]:
-        raise GateFailed("no committed batches in data/batches: run the ingest DAGs first (make run does both)")
-    ensure_dbt_packages(settings)
-    build = run_dbt(settings, "build")
-    freshness = run_dbt(settings, "source freshness") if build.success else None
-    result = dbt_gate_result(build, freshness, candidate_path=str(settings.candidate_path))
-    result.details["loaded"] = loaded
-    save_gate_result(settings, run_id, result.to_dict())
+    run_lock.acquire(settings, run_id)
+    with run_lock.holding(settings, run_id):
+        _clean_leftovers(settings, run_id)
+        loaded = prepare_candidate(settings)
+        if not loaded["batches"]:
+            raise GateFailed("no committed batches in data/batches: run the ingest DAGs first (make run does both)")
+        ensure_dbt_packages(settings)
+        build = run_dbt(settings, "build")
+        freshness = run_dbt(settings, "source freshness") if build.success else None
+        result = dbt_gate_result(build, freshness, candidate_path=str(settings.candidate_path))
+        result.candidate_sha256 = candidate_digest(settings.candidate_path)
+        result.details["loaded"] = loaded
+        save_gate_result(settings, run_id, result.to_dict())
     log.info(build.summary())
     if freshness is not None:
         log.info(freshness.summary())
     if not result.success:
         raise GateFailed(summarize([result]))
-    return {"loaded": loaded, "dbt": build.counts, "elapsed_s": build.elapsed_s}
+    return {"loaded": loaded, "dbt": build.counts, "elapsed_s": build.elapsed_s,
+            "candidate_sha256": result.candidate_sha256}
 
 
 def gate(name: str, run_id: str) -> dict:
-    """Run one audit gate against the candidate (read-only); its result is saved whatever happens."""
+    """Run one audit gate against the candidate (read-only) and record the sha256 of the file it audited; the
+    result is saved whatever happens."""
+    from jamstat.gates.candidate_reader import candidate_digest
     from jamstat.gates.report import summarize
 
     settings = Settings.from_env()
     checks_dir = settings.expectations_dir  # JAMSTAT_EXPECTATIONS_DIR, default expectations/
     try:
-        result = _run_gate(name, settings, checks_dir).to_dict()
+        with run_lock.holding(settings, run_id):
+            before = candidate_digest(settings.candidate_path)
+            result = _run_gate(name, settings, checks_dir).to_dict()
+            if candidate_digest(settings.candidate_path) != before:
+                result.update(success=False, error="the candidate file changed while this gate audited it")
+            result["candidate_sha256"] = before
     except Exception as exc:  # noqa: BLE001 - a gate that cannot run fails like one that finds bad data
         result = {"gate": name, "success": False, "checks": [], "error": f"{type(exc).__name__}: {exc}"}
     result["gate"] = name
@@ -97,22 +130,31 @@ def _run_gate(name: str, settings: Settings, checks_dir: Path):
 
 
 def publish(run_id: str) -> dict:
-    """Swap the audited candidate in as the published warehouse and write the run's quality report."""
+    """Publish the audited candidate (refused unless every gate passed this exact file), write the run's
+    quality report, and give the run lock up whatever happens."""
+    from ingest.unit_failures import describe, failed_units
     from jamstat.gates.report import write_report
     from jamstat.publish.swap import publish as publish_candidate
 
     settings = Settings.from_env()
-    results = load_gate_results(settings, run_id)
-    missing = [g for g in GATE_ORDER if g not in {r["gate"] for r in results}]
-    if missing:
-        raise GateFailed(f"refusing to publish: no result recorded for gate(s) {missing}")
-    summary = publish_candidate(settings, run_id=run_id, gate_results=results)
+    try:
+        with run_lock.holding(settings, run_id):
+            results = load_gate_results(settings, run_id)
+            missing = [g for g in GATE_ORDER if g not in {r["gate"] for r in results}]
+            if missing:
+                raise GateFailed(f"refusing to publish: no result recorded for gate(s) {missing}")
+            failures = failed_units(settings.state_dir)
+            summary = publish_candidate(settings, run_id=run_id, gate_results=results, failed_units=failures)
+    finally:
+        run_lock.release(settings, run_id)
     report_dir = settings.reports_dir / safe_run_id(run_id)
     report_dir.mkdir(parents=True, exist_ok=True)
     write_report(results, report_dir / "quality_report.md")
     (report_dir / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     summary["report"] = str(report_dir / "quality_report.md")
     log.info("PUBLISHED %s: %s", summary["published_path"], json.dumps(summary["row_counts"]))
+    for line in describe(failures):
+        log.warning("published without fresh data of %s", line)
     return summary
 
 
@@ -134,14 +176,22 @@ def render_report(run_id: str) -> dict:
 
 
 def quarantine(run_id: str) -> dict:
-    """After a failed gate: keep candidate + results under quarantine/<run_id>/ and print the summary."""
+    """After a failed gate: move the run's candidate and results to quarantine/<run_id>/, print the summary and
+    give the run lock up. A run that never got the lock keeps its results only: the candidate is not its own."""
     from jamstat.gates.report import summarize, write_report
     from jamstat.publish.quarantine import quarantine as keep_candidate
 
     settings = Settings.from_env()
     results = load_gate_results(settings, run_id)
     text = summarize(results) if results else "no gate results were recorded (the build failed early)"
-    target = keep_candidate(settings, run_id=run_id, results=results, report_md=text)
+    try:
+        with run_lock.holding(settings, run_id):
+            target = keep_candidate(settings, run_id=run_id, results=results, report_md=text,
+                                    candidate=settings.candidate_path)
+    except run_lock.LockLost:
+        target = keep_candidate(settings, run_id=run_id, results=results, report_md=text)
+    finally:
+        run_lock.release(settings, run_id)
     write_report(results, target / "quality_report.md")
     log.error("NOT PUBLISHED — the last good warehouse stays.\n%s\nCandidate and results kept in %s", text, target)
     return {"quarantine": str(target), "failed_gates": [r["gate"] for r in results if not r.get("success")]}

@@ -4,6 +4,7 @@ pools come from the source registry (ingest/registry.py).
 Imported at DAG-parse time, so it stays cheap: no I/O, no heavy imports."""
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset
@@ -34,6 +35,15 @@ def any_raw_asset():
     return condition
 
 
+# Deadlines: nothing holds a worker slot or a run forever. A task past its execution_timeout is stopped and
+# fails like any other failure (it notifies, it names itself); a run past its dagrun_timeout is failed. The
+# defaults leave room for a slow live source; the overrides exist for tests and unusual deployments.
+TASK_TIMEOUT = timedelta(seconds=float(os.environ.get("JAMSTAT_TASK_TIMEOUT_S") or 3600))
+DAGRUN_TIMEOUT = timedelta(seconds=float(os.environ.get("JAMSTAT_DAGRUN_TIMEOUT_S") or 4 * 3600))
+# First retry delay (then exponential). `make run` in replay mode shortens it: recorded answers do not change
+# between attempts, so waiting only delays the report of a failure.
+RETRY_DELAY = timedelta(seconds=float(os.environ.get("JAMSTAT_RETRY_DELAY_S") or 30))
+
 PUBLISHED = Asset(name="jamstat_published", uri="jamstat://warehouse/published", group="jamstat")
 
 
@@ -41,8 +51,9 @@ def default_args(retries: int) -> dict:
     return {
         "owner": OWNER,
         "retries": retries,
-        "retry_delay": timedelta(seconds=30),
+        "retry_delay": RETRY_DELAY,
         "retry_exponential_backoff": True,
         "max_retry_delay": timedelta(minutes=10),
+        "execution_timeout": TASK_TIMEOUT,
         "on_failure_callback": on_failure,
     }

@@ -11,7 +11,9 @@ from jamstat.orchestration import dag_settings as cfg
 
 
 def build_ingest_dag(source: str, doc_md: str):
-    """resolve_mode → plan → fetch (one mapped task per KPI / table spec / dropped file) → record (Asset)."""
+    """resolve_mode → plan → fetch (one mapped task per KPI / table spec / dropped file) → record (Asset) →
+    verify_units. A failing unit fails its own fetch task; `record` still runs and announces what was committed
+    (so transform_publish builds from it), then `verify_units` fails the run naming the failed units."""
     src = registered_source(source)
 
     @dag(
@@ -21,6 +23,7 @@ def build_ingest_dag(source: str, doc_md: str):
         start_date=cfg.START_DATE,
         catchup=False,
         max_active_runs=1,
+        dagrun_timeout=cfg.DAGRUN_TIMEOUT,
         tags=[*cfg.TAGS, "ingest", source],
         default_args=cfg.default_args(retries=2),
         doc_md=doc_md,
@@ -47,12 +50,19 @@ def build_ingest_dag(source: str, doc_md: str):
                 raise AirflowSkipException(f"{unit}: no recorded payload in replay mode ({summary.get('detail', '')})")
             return summary
 
-        @task(trigger_rule="none_failed", outlets=[cfg.RAW_ASSETS[source]])
-        def record(results: list) -> dict:
+        @task(trigger_rule="all_done", outlets=[cfg.RAW_ASSETS[source]])
+        def record(planned: list[str], results: list) -> dict:
             from jamstat.orchestration import ingest_tasks
 
-            return ingest_tasks.summarize_ingest(source, list(results))
+            return ingest_tasks.summarize_ingest(source, planned, list(results), get_current_context()["run_id"])
 
-        record(fetch.partial(run=resolve_mode()).expand(unit=plan()))
+        @task(retries=0, on_failure_callback=None)  # each failed unit has notified already; retrying changes nothing
+        def verify_units(summary: dict) -> dict:
+            from jamstat.orchestration import ingest_tasks
+
+            return ingest_tasks.verify_units(summary)
+
+        units = plan()
+        verify_units(record(units, fetch.partial(run=resolve_mode()).expand(unit=units)))
 
     return ingest()

@@ -1,17 +1,21 @@
-"""Publish an audited candidate: copy its marts into a new file, verify it as a reader would, then
-`os.replace` it over warehouse/jamstat.duckdb. A reader that holds the old file keeps reading the old inode;
-new readers open the new one; nobody ever sees a half-written warehouse."""
+"""Publish an audited candidate (write-audit-publish): refuse unless every gate passed *this exact file*
+(its sha256), copy its marts into a new publication directory, verify it as a reader would, export Parquet
+next to it, then make it current with one rename (jamstat.publish.publications). A reader that holds the old
+file keeps reading it; new readers open the new one; nobody ever sees a half-written warehouse."""
 from __future__ import annotations
 
 import json
 import logging
 import os
+import shutil
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
+from jamstat.gates.candidate_reader import candidate_digest
+from jamstat.publish import publications
 from jamstat.publish.exports import PUBLISHED_SCHEMA, export_parquet
-from jamstat.settings import REPO_ROOT, Settings, safe_run_id
+from jamstat.settings import REPO_ROOT, Settings
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +31,9 @@ CREATE TABLE IF NOT EXISTS pub.{PUBLISHED_SCHEMA}.publications (
     source_modes VARCHAR,      -- JSON list of modes (live/replay) of the batches in this publication
     row_counts VARCHAR,        -- JSON object mart -> rows
     gate_results VARCHAR,      -- JSON list of {{gate, success, checks, failed}}
-    storage_version VARCHAR
+    storage_version VARCHAR,
+    candidate_sha256 VARCHAR,  -- the exact candidate file every gate audited
+    failed_units VARCHAR       -- JSON list of ingest units whose last attempt failed, with how stale their data is
 )"""
 
 
@@ -43,14 +49,6 @@ def git_commit() -> str | None:
         return out.stdout.strip() or None
     except (OSError, subprocess.SubprocessError):
         return None
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _mart_tables(con, database: str) -> list[str]:
@@ -71,19 +69,22 @@ def gate_digest(gate_results: list[dict]) -> list[dict]:
     return digest
 
 
-def publish(settings: Settings, *, run_id: str, gate_results: list[dict], candidate: Path | None = None) -> dict:
-    """Copy the candidate's marts into a new file and swap it in. Refuses unless every gate succeeded."""
-    import duckdb
-
+def audited_digest(run_id: str, gate_results: list[dict]) -> str:
+    """The one candidate sha256 that every gate passed, or PublishError saying why there is none."""
     failed = [g.get("gate") for g in gate_results if not g.get("success")]
     if failed or not gate_results:
         raise PublishError(f"refusing to publish run {run_id}: gates not all successful ({failed or 'none ran'})")
-    candidate = candidate or settings.candidate_path
-    published = settings.published_path
-    published.parent.mkdir(parents=True, exist_ok=True)
-    tmp = published.with_name(f".{published.name}.{safe_run_id(run_id)}.tmp")
-    tmp.unlink(missing_ok=True)
-    published_at = datetime.now(UTC).replace(tzinfo=None)
+    digests = {g.get("gate"): g.get("candidate_sha256") for g in gate_results}
+    if None in digests.values() or len(set(digests.values())) != 1:
+        raise PublishError(f"refusing to publish run {run_id}: the gates did not all audit the same candidate "
+                           f"file (sha256 per gate: {digests}); re-run transform_publish")
+    return next(iter(digests.values()))
+
+
+def _copy_marts(candidate: Path, target: Path, previous: Path, audit_row: dict) -> tuple[dict, list[str]]:
+    """Copy the candidate's marts into a new DuckDB file with the audit trail carried forward and this run's
+    row appended; returns (row counts per mart, source modes)."""
+    import duckdb
 
     con = duckdb.connect()
     try:
@@ -93,46 +94,68 @@ def publish(settings: Settings, *, run_id: str, gate_results: list[dict], candid
             raise PublishError(f"candidate {candidate} has no tables in schema {PUBLISHED_SCHEMA}; nothing to publish")
         modes = [r[0] for r in con.execute(
             "SELECT DISTINCT mode FROM cand.raw.batches WHERE mode IS NOT NULL ORDER BY 1").fetchall()]
-        con.execute(f"ATTACH '{tmp}' AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
+        con.execute(f"ATTACH '{target}' AS pub (STORAGE_VERSION '{PUBLISHED_STORAGE_VERSION}')")
         con.execute(f"CREATE SCHEMA pub.{PUBLISHED_SCHEMA}")
         row_counts = {}
         for t in tables:
             con.execute(f"CREATE TABLE pub.{PUBLISHED_SCHEMA}.{t} AS SELECT * FROM cand.{PUBLISHED_SCHEMA}.{t}")
             row_counts[t] = con.execute(f"SELECT count(*) FROM pub.{PUBLISHED_SCHEMA}.{t}").fetchone()[0]
         con.execute(PUBLICATIONS_DDL)
-        if published.exists():  # carry the audit trail forward
-            con.execute(f"ATTACH '{published}' AS prev (READ_ONLY)")
-            has_prev = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name='prev' "
-                                   "AND schema_name=? AND table_name='publications'", [PUBLISHED_SCHEMA]).fetchone()[0]
-            if has_prev:
+        if previous.exists():  # carry the audit trail forward
+            con.execute(f"ATTACH '{previous.resolve()}' AS prev (READ_ONLY)")
+            if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name='prev' AND schema_name=? "
+                           "AND table_name='publications'", [PUBLISHED_SCHEMA]).fetchone()[0]:
                 con.execute(f"INSERT INTO pub.{PUBLISHED_SCHEMA}.publications BY NAME "
                             f"SELECT * FROM prev.{PUBLISHED_SCHEMA}.publications")
             con.execute("DETACH prev")
-        con.execute(f"INSERT INTO pub.{PUBLISHED_SCHEMA}.publications VALUES (?, ?, ?, ?, ?, ?, ?)", [
-            run_id, git_commit(), published_at, json.dumps(modes), json.dumps(row_counts),
-            json.dumps(gate_digest(gate_results)), PUBLISHED_STORAGE_VERSION])
+        row = {**audit_row, "source_modes": json.dumps(modes), "row_counts": json.dumps(row_counts)}
+        con.execute(f"INSERT INTO pub.{PUBLISHED_SCHEMA}.publications ({', '.join(row)}) "
+                    f"VALUES ({', '.join('?' * len(row))})", list(row.values()))
         con.execute("CHECKPOINT pub")
-        con.execute("DETACH pub")
-        con.execute("DETACH cand")
-    except Exception:
-        tmp.unlink(missing_ok=True)
-        raise
     finally:
         con.close()
+    return row_counts, modes
 
-    # Verify the new file as a reader would, before it replaces anything.
-    with duckdb.connect(str(tmp), read_only=True) as check:
+
+def _verify(database: Path, row_counts: dict) -> None:
+    """Open the new file as a reader would before it can replace anything."""
+    import duckdb
+
+    with duckdb.connect(str(database), read_only=True) as check:
         for t, n in row_counts.items():
             got = check.execute(f"SELECT count(*) FROM {PUBLISHED_SCHEMA}.{t}").fetchone()[0]
             if got != n:
-                tmp.unlink(missing_ok=True)
-                raise PublishError(f"verification of {tmp} failed: {t} has {got} rows, expected {n}")
-    _fsync(tmp)
-    os.replace(tmp, published)
-    _fsync(published.parent)
-    log.info("published %s (%d tables, storage %s)", published, len(row_counts), PUBLISHED_STORAGE_VERSION)
+                raise PublishError(f"verification of {database} failed: {t} has {got} rows, expected {n}")
 
-    exports = export_parquet(settings, run_id)
-    return {"published_path": str(published), "published_at": published_at.isoformat(), "run_id": run_id,
-            "row_counts": row_counts, "source_modes": modes, "exports": exports,
-            "storage_version": PUBLISHED_STORAGE_VERSION}
+
+def publish(settings: Settings, *, run_id: str, gate_results: list[dict], candidate: Path | None = None,
+            failed_units: list[dict] | None = None) -> dict:
+    """Publish the candidate every gate audited. Refuses unless every gate succeeded on this exact file."""
+    audited = audited_digest(run_id, gate_results)
+    candidate = candidate or settings.candidate_path
+    if not candidate.is_file() or candidate_digest(candidate) != audited:
+        raise PublishError(f"refusing to publish run {run_id}: {candidate} is not the file the gates audited "
+                           f"(sha256 {audited[:12]}…); it was rebuilt or changed after the audit. Re-run "
+                           "transform_publish.")
+    published_at = datetime.now(UTC).replace(tzinfo=None)
+    staged = publications.stage(settings, run_id, published_at)
+    audit_row = {"run_id": run_id, "git_commit": git_commit(), "published_at": published_at,
+                 "gate_results": json.dumps(gate_digest(gate_results)),
+                 "storage_version": PUBLISHED_STORAGE_VERSION, "candidate_sha256": audited,
+                 "failed_units": json.dumps(failed_units or [], ensure_ascii=False)}
+    try:
+        row_counts, modes = _copy_marts(candidate, staged.database, settings.published_path, audit_row)
+        if candidate_digest(candidate) != audited:
+            raise PublishError(f"refusing to publish run {run_id}: {candidate} changed while it was being copied")
+        _verify(staged.database, row_counts)
+        export_parquet(staged.database, staged.exports)
+    except BaseException:
+        shutil.rmtree(staged.path, ignore_errors=True)
+        raise
+    final = publications.commit(settings, staged)
+    log.info("published %s (%d tables, storage %s)", final, len(row_counts), PUBLISHED_STORAGE_VERSION)
+    return {"published_path": str(settings.published_path), "publication": str(final),
+            "published_at": published_at.isoformat(), "run_id": run_id, "row_counts": row_counts,
+            "source_modes": modes, "exports": str(settings.exports_dir / "current"),
+            "storage_version": PUBLISHED_STORAGE_VERSION, "candidate_sha256": audited,
+            "failed_units": failed_units or []}

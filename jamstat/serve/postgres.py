@@ -4,17 +4,22 @@ Off unless JAMSTAT_POSTGRES_URL is set (Settings.postgres_url). It runs *after* 
 reads only the published file (warehouse/jamstat.duckdb), so Postgres never holds anything the gates did
 not pass:
 
+0. one publisher at a time: a lock on a table in schema `jamstat_publisher`, which readers cannot see (an
+   advisory lock would be one any reader could take), waited for at most JAMSTAT_PG_PUBLISHER_WAIT_S;
 1. every table of schema `marts` in the published DuckDB file (ATTACHed READ_ONLY from an in-memory session)
    is created in a fresh schema `marts_next` with matching Postgres types and loaded with psycopg3 COPY
    (DuckDB writes CSV to a private temp file, streamed in 1 MiB chunks; the row count is checked);
 2. ANALYZE, GRANT USAGE/SELECT (+ default privileges) to the reader role; commit;
 3. ONE transaction: `alter schema marts rename to marts_old; alter schema marts_next rename to marts;
    drop schema marts_old cascade`. Readers see the old or the new marts, never a mix. A reader
-   transaction that has already read a mart keeps its locks; the swap waits for it (lock_timeout, retried)
-   instead of pulling tables from under it.
+   transaction that has already read a mart keeps its locks; the swap waits for it (lock_timeout) instead of
+   pulling tables from under it, and after that wait ends the reader-role sessions that still hold such locks
+   (the publisher is a member of the reader role: jamstat.serve.reader_role), then retries.
 
-Any failure drops `marts_next` and leaves the served `marts` untouched. Running it twice is harmless.
-Passwords come only from the URL/environment (JAMSTAT_POSTGRES_URL, JAMSTAT_BI_READER_PASSWORD, libpq PG*).
+Every wait is bounded: connecting (10 s), each statement (JAMSTAT_PG_STATEMENT_TIMEOUT_S, default 900) and
+each lock (lock_timeout). Any failure drops `marts_next` and leaves the served `marts` untouched. Running it
+twice is harmless. Passwords come only from the URL/environment (JAMSTAT_POSTGRES_URL,
+JAMSTAT_BI_READER_PASSWORD, libpq PG*).
 
     python -m jamstat.serve.postgres publish [--duckdb warehouse/jamstat.duckdb]
     python -m jamstat.serve.postgres ensure-reader [--role bi_reader]
@@ -30,16 +35,17 @@ import shutil
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from jamstat.serve.reader_role import READER_PASSWORD_ENV, READER_ROLE, SERVED_SCHEMA, ensure_reader_role, grant_reader
+
 log = logging.getLogger(__name__)
 
-SERVED_SCHEMA = "marts"
-READER_ROLE = "bi_reader"
-READER_PASSWORD_ENV = "JAMSTAT_BI_READER_PASSWORD"
 CHUNK_BYTES = 1 << 20
-_ADVISORY_LOCK_KEY = "jamstat.serve_postgres"
+LOCK_SCHEMA = "jamstat_publisher"   # owned by the publisher, granted to nobody
+CONNECT_TIMEOUT_S = 10
 
 
 class ServePostgresError(RuntimeError):
@@ -111,6 +117,45 @@ def _read_marts(con, database: str, schema: str) -> dict[str, list[tuple[str, st
 
 
 # --- the publication ------------------------------------------------------------------------------------------
+def _env_seconds(name: str, default: float) -> float:
+    return float(os.environ.get(name) or default)
+
+
+@contextmanager
+def _publisher_lock(url: str, schema: str, wait_s: float):
+    """Hold the one-publisher lock for the block: a table lock, in its own connection and transaction, on a
+    table in a schema no reader has USAGE on (so no reader can take or hold it)."""
+    import psycopg
+    from psycopg import sql
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
+                         application_name="jamstat-publish-lock") as lock:
+        lock.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(LOCK_SCHEMA)))
+        lock.execute(sql.SQL("create table if not exists {}.{} (schema_name text)").format(
+            sql.Identifier(LOCK_SCHEMA), sql.Identifier(f"publish_{schema}")))
+        lock.execute("set idle_in_transaction_session_timeout = 0")  # this connection idles while it holds
+        with lock.transaction():
+            lock.execute(sql.SQL("set local lock_timeout = {}").format(sql.Literal(f"{int(wait_s * 1000)}ms")))
+            try:
+                lock.execute(sql.SQL("lock table {}.{} in exclusive mode").format(
+                    sql.Identifier(LOCK_SCHEMA), sql.Identifier(f"publish_{schema}")))
+            except psycopg.errors.LockNotAvailable:
+                raise ServePostgresError(
+                    f"another publication of schema {schema} is still running after {wait_s:g} s "
+                    "(JAMSTAT_PG_PUBLISHER_WAIT_S); let it finish, or find it in pg_stat_activity "
+                    "(application_name 'jamstat-publish') and stop it") from None
+            yield
+
+
+def _connect(url: str, statement_timeout_s: float, lock_timeout_s: float):
+    import psycopg
+
+    pg = psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name="jamstat-publish")
+    pg.execute("select set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false)",
+               [f"{int(statement_timeout_s * 1000)}ms", f"{int(lock_timeout_s * 1000)}ms"])
+    return pg
+
+
 def publish_to_postgres(published_duckdb: Path, url: str, *, schema: str = SERVED_SCHEMA,
                         reader_role: str | None = READER_ROLE, lock_timeout_s: float = 10.0,
                         swap_attempts: int = 6, duckdb_schema: str = SERVED_SCHEMA) -> dict:
@@ -119,16 +164,12 @@ def publish_to_postgres(published_duckdb: Path, url: str, *, schema: str = SERVE
     Returns {"schema", "tables": {table: rows}, "elapsed_s", "load_s", "swap_s", "swap_attempts", "url"}.
     """
     import duckdb
-    import psycopg
-    from psycopg import sql
 
     started = time.perf_counter()
-    published_duckdb = Path(published_duckdb)
+    published_duckdb = Path(published_duckdb).resolve()  # one publication, even if a newer one becomes current
     if not published_duckdb.is_file():
         raise ServePostgresError(f"published DuckDB file {published_duckdb} does not exist; publish it first")
-    next_schema, old_schema = f"{schema}_next", f"{schema}_old"
-    S, Id = sql.SQL, sql.Identifier  # noqa: N806
-
+    names = (schema, f"{schema}_next", f"{schema}_old")
     duck = duckdb.connect()
     workdir = Path(tempfile.mkdtemp(prefix="jamstat-pgpub-"))
     try:
@@ -136,50 +177,55 @@ def publish_to_postgres(published_duckdb: Path, url: str, *, schema: str = SERVE
         tables = _read_marts(duck, "pub", duckdb_schema)  # type check before anything is created
         if not tables:
             raise ServePostgresError(f"{published_duckdb} has no tables in schema {duckdb_schema}")
-
-        with psycopg.connect(url, autocommit=True, application_name="jamstat-publish") as pg:
-            # one publisher at a time per database (session-level advisory lock)
-            pg.execute("select pg_advisory_lock(hashtext(%s))", [f"{_ADVISORY_LOCK_KEY}.{schema}"])
-            try:
-                if reader_role and not pg.execute("select 1 from pg_roles where rolname = %s",
-                                                  [reader_role]).fetchone():
-                    raise ServePostgresError(
-                        f"reader role {reader_role!r} does not exist; run ensure_reader_role() "
-                        "(python -m jamstat.serve.postgres ensure-reader) or the compose init script first")
-                pg.execute(S("drop schema if exists {} cascade").format(Id(next_schema)))  # leftovers of a crash
-                row_counts: dict[str, int] = {}
-                try:
-                    with pg.transaction():
-                        pg.execute(S("create schema {}").format(Id(next_schema)))
-                        for table, cols in tables.items():
-                            row_counts[table] = _load_table(duck, pg, workdir, duckdb_schema, next_schema, table, cols)
-                        for table in tables:
-                            pg.execute(S("analyze {}.{}").format(Id(next_schema), Id(table)))
-                        if reader_role:
-                            _grant_reader(pg, next_schema, reader_role)
-                    load_s = time.perf_counter() - started
-                    swap_started = time.perf_counter()
-                    attempts = _swap(pg, schema, next_schema, old_schema, lock_timeout_s, swap_attempts)
-                    swap_s = time.perf_counter() - swap_started
-                except BaseException:
-                    try:
-                        pg.execute(S("drop schema if exists {} cascade").format(Id(next_schema)))
-                    except psycopg.Error:  # connection gone: the load transaction was rolled back anyway
-                        log.exception("could not drop %s after a failed publication", next_schema)
-                    raise
-            finally:
-                if not pg.closed and not pg.broken:
-                    pg.execute("select pg_advisory_unlock(hashtext(%s))", [f"{_ADVISORY_LOCK_KEY}.{schema}"])
+        with _publisher_lock(url, schema, _env_seconds("JAMSTAT_PG_PUBLISHER_WAIT_S", 300)), \
+                _connect(url, _env_seconds("JAMSTAT_PG_STATEMENT_TIMEOUT_S", 900), lock_timeout_s) as pg:
+            if reader_role and not pg.execute("select 1 from pg_roles where rolname = %s", [reader_role]).fetchone():
+                raise ServePostgresError(
+                    f"reader role {reader_role!r} does not exist; run ensure_reader_role() "
+                    "(python -m jamstat.serve.postgres ensure-reader) or the compose init script first")
+            row_counts, load_s, attempts = _load_and_swap(duck, pg, workdir, tables, names, reader_role,
+                                                          duckdb_schema, lock_timeout_s, swap_attempts)
     finally:
         duck.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
     elapsed = time.perf_counter() - started
     summary = {"schema": schema, "tables": row_counts, "elapsed_s": round(elapsed, 3), "load_s": round(load_s, 3),
-               "swap_s": round(swap_s, 3), "swap_attempts": attempts, "url": redact(url),
+               "swap_s": round(elapsed - load_s, 3), "swap_attempts": attempts, "url": redact(url),
                "source": str(published_duckdb)}
     log.info("published %d tables to Postgres %s schema %s in %.2f s", len(row_counts), redact(url), schema, elapsed)
     return summary
+
+
+def _load_and_swap(duck, pg, workdir: Path, tables: dict, names: tuple[str, str, str], reader_role: str | None,
+                   duckdb_schema: str, lock_timeout_s: float, swap_attempts: int) -> tuple[dict, float, int]:
+    import psycopg
+    from psycopg import sql
+
+    schema, next_schema, old_schema = names
+    started = time.perf_counter()
+    drop_next = sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(next_schema))
+    _with_readers_out_of_the_way(pg, lambda: pg.execute(drop_next), names, reader_role, lock_timeout_s,
+                                 swap_attempts, "clear the leftovers of an earlier publication")
+    row_counts: dict[str, int] = {}
+    try:
+        with pg.transaction():
+            pg.execute(sql.SQL("create schema {}").format(sql.Identifier(next_schema)))
+            for table, cols in tables.items():
+                row_counts[table] = _load_table(duck, pg, workdir, duckdb_schema, next_schema, table, cols)
+            for table in tables:
+                pg.execute(sql.SQL("analyze {}.{}").format(sql.Identifier(next_schema), sql.Identifier(table)))
+            if reader_role:
+                grant_reader(pg, next_schema, reader_role)
+        load_s = time.perf_counter() - started
+        attempts = _swap(pg, schema, next_schema, old_schema, lock_timeout_s, swap_attempts, reader_role)
+    except BaseException:
+        try:
+            pg.execute(drop_next)
+        except psycopg.Error:  # connection gone or blocked: the next publication clears it
+            log.exception("could not drop %s after a failed publication", next_schema)
+        raise
+    return row_counts, load_s, attempts
 
 
 def _load_table(duck, pg, workdir: Path, src_schema: str, dest_schema: str, table: str, cols: list) -> int:
@@ -207,91 +253,72 @@ def _load_table(duck, pg, workdir: Path, src_schema: str, dest_schema: str, tabl
     return loaded
 
 
-def _grant_reader(pg, schema: str, role: str) -> None:
-    from psycopg import sql
-
-    r, s = sql.Identifier(role), sql.Identifier(schema)
-    owner = pg.execute("select nspowner::regrole::text from pg_namespace where nspname = %s", [schema]).fetchone()[0]
-    pg.execute(sql.SQL("grant usage on schema {} to {}").format(s, r))
-    pg.execute(sql.SQL("grant select on all tables in schema {} to {}").format(s, r))
-    # tables the schema owner creates there later (e.g. dbt-postgres into marts) are readable too; default
-    # privileges hang on the schema's OID, which the rename keeps, so they move with marts_next → marts
-    pg.execute(sql.SQL("alter default privileges for role {} in schema {} grant select on tables to {}").format(
-        sql.SQL(owner), s, r))
-
-
-def _swap(pg, schema: str, next_schema: str, old_schema: str, lock_timeout_s: float, attempts: int) -> int:
-    """rename served→old, next→served, drop old: one transaction, retried when a reader holds a lock."""
+def _end_blocking_readers(pg, schemas: tuple[str, ...], reader_role: str | None) -> list[int]:
+    """End the reader-role sessions that hold locks on tables of `schemas` (a long BI query, a transaction left
+    open). Allowed because the publisher is a member of the reader role; other sessions are waited for only."""
     import psycopg
-    from psycopg import sql
 
-    S, Id = sql.SQL, sql.Identifier  # noqa: N806
+    if not reader_role:
+        return []
+    pids = [r[0] for r in pg.execute(
+        "select distinct l.pid from pg_locks l join pg_class c on c.oid = l.relation "
+        "join pg_namespace n on n.oid = c.relnamespace join pg_stat_activity a on a.pid = l.pid "
+        "where n.nspname = any(%s) and l.granted and a.usename = %s and l.pid <> pg_backend_pid()",
+        [list(schemas), reader_role]).fetchall()]
+    ended = []
+    for pid in pids:
+        try:
+            if pg.execute("select pg_terminate_backend(%s)", [pid]).fetchone()[0]:
+                ended.append(pid)
+        except psycopg.errors.InsufficientPrivilege:
+            log.warning("may not end reader session %s (make the publisher a member of %s: ensure-reader does)",
+                        pid, reader_role)
+    if ended:
+        log.warning("ended %d %s session(s) that held locks the publication needs: %s", len(ended), reader_role, ended)
+    return ended
+
+
+def _with_readers_out_of_the_way(pg, action, schemas: tuple[str, ...], reader_role: str | None,
+                                 lock_timeout_s: float, attempts: int, what: str):
+    """Run `action` (its own transaction); when a lock wait times out, end blocking reader sessions and retry."""
+    import psycopg
+
     for attempt in range(1, attempts + 1):
         try:
-            with pg.transaction():
-                pg.execute(S("set local lock_timeout = {}").format(sql.Literal(f"{int(lock_timeout_s * 1000)}ms")))
-                pg.execute(S("drop schema if exists {} cascade").format(Id(old_schema)))
-                exists = pg.execute("select 1 from pg_namespace where nspname = %s", [schema]).fetchone()
-                if exists:
-                    pg.execute(S("alter schema {} rename to {}").format(Id(schema), Id(old_schema)))
-                pg.execute(S("alter schema {} rename to {}").format(Id(next_schema), Id(schema)))
-                if exists:
-                    pg.execute(S("drop schema {} cascade").format(Id(old_schema)))
-            return attempt
+            return attempt, action()
         except psycopg.errors.LockNotAvailable:
             if attempt == attempts:
                 raise ServePostgresError(
-                    f"could not swap {next_schema} in: readers held locks on {schema} for "
-                    f"{attempts} × {lock_timeout_s:g} s (long-running BI queries?)") from None
-            log.warning("swap attempt %d/%d waited %.0f s for reader locks; retrying", attempt, attempts,
+                    f"could not {what}: other sessions held locks on {schemas[0]} for {attempts} × "
+                    f"{lock_timeout_s:g} s (long-running queries of a role other than the reader?)") from None
+            ended = _end_blocking_readers(pg, schemas, reader_role)
+            log.warning("attempt %d/%d to %s waited %.1f s for locks; retrying", attempt, attempts, what,
                         lock_timeout_s)
-            time.sleep(min(2 ** attempt, 30))
+            time.sleep(0.2 if ended else min(2 ** attempt, 30))
     raise AssertionError("unreachable")
 
 
-# --- the read-only role ----------------------------------------------------------------------------------------
-def ensure_reader_role(url: str, role: str = READER_ROLE, *, password_env: str = READER_PASSWORD_ENV,
-                       schema: str = SERVED_SCHEMA, statement_timeout: str = "60s",
-                       idle_in_transaction_timeout: str = "10min", connection_limit: int = 20) -> dict:
-    """Create/update a LOGIN role that can only CONNECT, USAGE on `schema` and SELECT its tables.
-
-    Run as a role with CREATEROLE that owns the database (or a superuser). The password is read from the
-    environment variable `password_env` and sent to the server as a SCRAM verifier, never in clear text.
-    Locks the database down for everyone else too: PUBLIC loses CREATE/USAGE on schema public and TEMP on the
-    database (dedicate the database to the warehouse).
-    """
-    import psycopg
+def _swap(pg, schema: str, next_schema: str, old_schema: str, lock_timeout_s: float, attempts: int,
+          reader_role: str | None = None) -> int:
+    """rename served→old, next→served, drop old: one transaction, retried when a session holds a lock."""
     from psycopg import sql
 
-    password = os.environ.get(password_env)
-    if not password:
-        raise ServePostgresError(f"set {password_env} to the reader's password (never put it in code or git)")
-    S, Id, L = sql.SQL, sql.Identifier, sql.Literal  # noqa: N806
-    r = Id(role)
-    with psycopg.connect(url, autocommit=True) as pg:
-        dbname = pg.info.dbname
-        verifier = pg.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode()
+    S, Id = sql.SQL, sql.Identifier  # noqa: N806
+
+    def swap_once() -> None:
         with pg.transaction():
-            created = not pg.execute("select 1 from pg_roles where rolname = %s", [role]).fetchone()
-            if created:
-                pg.execute(S("create role {} login").format(r))
-            pg.execute(S("alter role {} with login nosuperuser nocreatedb nocreaterole noinherit noreplication "
-                         "nobypassrls connection limit {} password {}").format(r, L(connection_limit), L(verifier)))
-            pg.execute(S("alter role {} set default_transaction_read_only = on").format(r))
-            pg.execute(S("alter role {} set statement_timeout = {}").format(r, L(statement_timeout)))
-            pg.execute(S("alter role {} set idle_in_transaction_session_timeout = {}").format(
-                r, L(idle_in_transaction_timeout)))
-            pg.execute(S("alter role {} set search_path = {}").format(r, Id(schema)))
-            # nothing through PUBLIC: no objects in public, no temp tables
-            pg.execute("revoke all on schema public from public")
-            pg.execute(S("revoke temporary on database {} from public").format(Id(dbname)))
-            pg.execute(S("revoke all on database {} from {}").format(Id(dbname), r))
-            pg.execute(S("grant connect on database {} to {}").format(Id(dbname), r))
-            if pg.execute("select 1 from pg_namespace where nspname = %s", [schema]).fetchone():
-                _grant_reader(pg, schema, role)
-    log.info("reader role %s ready on %s (%s)", role, redact(url), "created" if created else "updated")
-    return {"role": role, "created": created, "database": dbname, "schema": schema,
-            "statement_timeout": statement_timeout}
+            pg.execute(S("set local lock_timeout = {}").format(sql.Literal(f"{int(lock_timeout_s * 1000)}ms")))
+            pg.execute(S("drop schema if exists {} cascade").format(Id(old_schema)))
+            exists = pg.execute("select 1 from pg_namespace where nspname = %s", [schema]).fetchone()
+            if exists:
+                pg.execute(S("alter schema {} rename to {}").format(Id(schema), Id(old_schema)))
+            pg.execute(S("alter schema {} rename to {}").format(Id(next_schema), Id(schema)))
+            if exists:
+                pg.execute(S("drop schema {} cascade").format(Id(old_schema)))
+
+    attempt, _ = _with_readers_out_of_the_way(pg, swap_once, (schema, next_schema, old_schema), reader_role,
+                                              lock_timeout_s, attempts, f"swap {next_schema} in")
+    return attempt
 
 
 # --- entry points for tasks and the command line --------------------------------------------------------------
@@ -315,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     pub = sub.add_parser("publish", help="copy warehouse/jamstat.duckdb's marts into Postgres (atomic swap)")
     pub.add_argument("--duckdb", type=Path, default=None)
-    ens = sub.add_parser("ensure-reader", help=f"create/update the read-only role (password from ${READER_PASSWORD_ENV})")
+    ens = sub.add_parser("ensure-reader",
+                         help=f"create/update the read-only role (password from ${READER_PASSWORD_ENV})")
     ens.add_argument("--role", default=os.environ.get("JAMSTAT_BI_READER_ROLE", READER_ROLE))
     a = p.parse_args(argv)
     settings = Settings.from_env()

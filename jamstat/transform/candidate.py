@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from pathlib import Path
 
 from ingest.batch_log import CURRENT, BatchState, batch_states, read_observations, read_retractions
@@ -46,6 +47,23 @@ def committed_batches(batches_dir: Path) -> list[tuple[Path, Path]]:
         if manifest.exists():
             pairs.append((manifest, parquet))
     return pairs
+
+
+def clean_stale_temp_files(settings: Settings, older_than_s: float) -> list[str]:
+    """Temporary files an interrupted ingest left in the data dir (`.<name>.<random>.tmp` of atomic writes and
+    batch commits). Only those older than `older_than_s` (the task timeout): no running task can own them."""
+    cutoff = time.time() - older_than_s
+    removed = []
+    for path in settings.data_dir.glob("**/.*.tmp"):
+        try:
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                path.unlink()
+                removed.append(str(path.relative_to(settings.data_dir)))
+        except FileNotFoundError:
+            continue
+    if removed:
+        log.warning("removed %d stale temporary file(s) of interrupted ingests: %s", len(removed), ", ".join(removed))
+    return removed
 
 
 def _manifest_row(manifest: Path, state: BatchState) -> tuple:

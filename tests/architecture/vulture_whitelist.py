@@ -36,3 +36,7 @@ Fmt.check_status, Fmt.semantics, Fmt.when, Fmt.unit, Fmt.direction
 from jamstat.report import airflow_app
 airflow_app.URL_PREFIX, airflow_app.EXTERNAL_VIEW, airflow_app.create_app
 _.explain, _.serve
+# urllib3 reads a pool's ConnectionCls and a pool manager's pool_classes_by_scheme.
+from ingest import http_deadline
+http_deadline._WatchedHTTPPool.ConnectionCls, http_deadline._WatchedHTTPSPool.ConnectionCls
+http_deadline.DeadlineAdapter().poolmanager.pool_classes_by_scheme

@@ -75,6 +75,22 @@ def test_ingest_dags(dagbag, dag_id):
     assert type(fetch).__name__.endswith("MappedOperator"), "one mapped task per KPI / table"
     assert dag.get_task("record").outlets, "ingest DAGs announce new raw data as an Asset"
     assert type(dag.timetable).__name__ == "CronTriggerTimetable", "ingest runs on a cron schedule"
+    # one failing unit stays one: record runs whatever the fetches did, so the Asset announces what was
+    # committed; verify_units, the leaf, then fails the run naming the failed units
+    assert dag.get_task("record").trigger_rule == "all_done"
+    assert dag.get_task("verify_units").upstream_task_ids == {"record"}
+    assert {t.task_id for t in dag.leaves} == {"verify_units"}
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED_DAGS))
+def test_everything_has_a_deadline(dagbag, dag_id):
+    from datetime import timedelta
+
+    dag = dagbag.get_dag(dag_id)
+    assert dag.dagrun_timeout is not None and dag.dagrun_timeout <= timedelta(hours=12)
+    untimed = [t.task_id for t in dag.tasks if t.execution_timeout is None]
+    assert not untimed, f"tasks without execution_timeout: {untimed}"
+    assert all(t.execution_timeout <= dag.dagrun_timeout for t in dag.tasks)
 
 
 def test_publish_is_gated(dagbag):

@@ -117,3 +117,54 @@ def jsonstat_cube(selection: dict[str, list[str]], time_dim: str = "Tid", value_
                                                     "label": {c: c for c in selection[d]}}} for d in ids},
         "value": values, "extension": {"px": {"tableid": "SYNTH"}},
     }
+
+
+class TricklingServer:
+    """SYNTHETIC slow server: answers every request with a valid 200 JSON response, but sends it one byte every
+    `interval` seconds (headers too when `trickle_headers`), so no single socket read ever times out."""
+
+    def __init__(self, interval: float = 0.5, trickle_headers: bool = False,
+                 body: bytes = b'{"values": [' + b" " * 4000 + b"]}"):
+        import socket
+
+        self.interval, self.trickle_headers, self.body = interval, trickle_headers, body
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen()
+        self.connections = 0
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _answer(self, conn) -> None:
+        head = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Jamstat-Synthetic: yes\r\n"
+                b"Content-Length: " + str(len(self.body)).encode() + b"\r\n\r\n")
+        try:
+            conn.recv(65536)
+            if not self.trickle_headers:
+                conn.sendall(head)
+            for byte in (head if self.trickle_headers else b"") + self.body:
+                conn.sendall(bytes([byte]))
+                time.sleep(self.interval)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def __enter__(self) -> TricklingServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.sock.close()

@@ -1,6 +1,10 @@
 """HTTP layer fault tests — all responses are SYNTHETIC (constructed in tests/ingest/synthetic.py)."""
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
@@ -8,6 +12,7 @@ import pytest
 from ingest.http import (
     USER_AGENT,
     ClientError,
+    DeadlineExceeded,
     HttpClient,
     PayloadError,
     RateLimiter,
@@ -16,8 +21,9 @@ from ingest.http import (
     decode_json,
     make_session,
 )
+from jamstat.settings import REPO_ROOT
 from tests.ingest.conftest import FAST
-from tests.ingest.synthetic import Reply, ScriptedServer
+from tests.ingest.synthetic import Reply, ScriptedServer, TricklingServer
 
 
 def test_429_then_200_honours_retry_after(http):
@@ -132,3 +138,47 @@ def test_rate_limiter_adapts_to_rate_limit_headers(http):
         t0 = time.monotonic()
         client.get(srv.url + "/b")
         assert time.monotonic() - t0 >= 0.35
+
+
+@pytest.mark.parametrize("trickle_headers", [False, True], ids=["body", "headers"])
+def test_a_trickling_server_hits_the_overall_deadline(trickle_headers):
+    """One byte every 0.5 s never trips the 2 s read timeout; the 3 s deadline for the whole request does."""
+    policy = RetryPolicy(attempts=3, backoff_factor=0.01, connect_timeout=1, read_timeout=2, deadline=3)
+    client = HttpClient(policy, limiter=RateLimiter())
+    with TricklingServer(interval=0.5, trickle_headers=trickle_headers) as srv:
+        t0 = time.monotonic()
+        with pytest.raises(DeadlineExceeded) as err:
+            client.get(srv.url + "/v3/kpi/N00945")
+        elapsed = time.monotonic() - t0
+    assert 2.9 <= elapsed < 5, elapsed
+    assert "/v3/kpi/N00945" in str(err.value) and "3 s deadline" in str(err.value)
+    assert "JAMSTAT_HTTP_DEADLINE_S" in str(err.value)
+    assert srv.connections == 1, "no retry starts after the deadline"
+
+
+def test_deadline_caps_retry_after_waits():
+    """A Retry-After longer than what is left of the deadline is not slept through."""
+    policy = RetryPolicy(attempts=5, backoff_factor=0.01, retry_after_max=60, deadline=1.5)
+    client = HttpClient(policy, limiter=RateLimiter())
+    with ScriptedServer([Reply(503, {"error": "busy"}, headers={"Retry-After": "30"})]) as srv:
+        t0 = time.monotonic()
+        with pytest.raises(RetryExhausted):
+            client.get(srv.url + "/x")
+    assert time.monotonic() - t0 < 5
+
+
+def test_cli_ingest_against_a_trickling_source_fails_in_time(tmp_path):
+    """Through the public path (`jamstat ingest`, as the DAG task runs it): the KPI fails with a clear error
+    within the deadline instead of holding the task."""
+    env = {**os.environ, "JAMSTAT_DATA_DIR": str(tmp_path / "data"), "JAMSTAT_WAREHOUSE_DIR": str(tmp_path / "wh"),
+           "JAMSTAT_HTTP_DEADLINE_S": "2", "JAMSTAT_HTTP_ATTEMPTS": "2", "JAMSTAT_HTTP_BACKOFF": "0.01"}
+    with TricklingServer(interval=0.5) as srv:
+        env["JAMSTAT_REPLAY_URL"] = srv.url
+        t0 = time.monotonic()
+        out = subprocess.run([sys.executable, "-m", "jamstat", "ingest", "kolada", "N21704", "--mode", "replay"],
+                             env=env, cwd=REPO_ROOT, capture_output=True, text=True, timeout=120)
+    assert time.monotonic() - t0 < 60
+    assert out.returncode == 1
+    assert "N21704: FAILED DeadlineExceeded" in out.stderr and "2 s deadline" in out.stderr
+    failure = json.loads((tmp_path / "data" / "state" / "failures" / "kolada" / "N21704.json").read_text())
+    assert failure["error"].startswith("DeadlineExceeded: GET ")

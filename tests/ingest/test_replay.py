@@ -7,10 +7,12 @@ import signal
 import subprocess
 import sys
 
+import pytest
 import requests
 
 from ingest.replay.server import MANIFEST, RECORDINGS
 from jamstat.settings import REPO_ROOT
+from tools.processes import listening_sockets
 
 REC = RECORDINGS
 
@@ -150,3 +152,20 @@ def test_payloads_are_traced_to_the_batches_that_landed_them(settings, replay_ur
     assert traces["scb_v2_atlas290/TAB638/6b027e59b71df045.json"].batches == set()
     assert "trust" in traces["region-dalarna/tillit.csv"].reason
     assert all(t.fact_rows is None for t in traces.values())
+
+
+@pytest.mark.parametrize("bind, expected", [(None, "127.0.0.1"), ("0.0.0.0", "0.0.0.0")])
+def test_standalone_replay_server_listens_on_loopback_unless_configured(bind, expected):
+    """`jamstat replay` binds 127.0.0.1; JAMSTAT_BIND, the one documented setting, opens it up."""
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
+    env.pop("JAMSTAT_BIND", None)
+    if bind:
+        env["JAMSTAT_BIND"] = bind
+    proc = subprocess.Popen([sys.executable, "-m", "jamstat", "replay", "--port", "0"], cwd=REPO_ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        port = int(proc.stdout.readline().split("listening on ")[1].split()[0].rsplit(":", 1)[1])
+        assert listening_sockets([proc.pid]) == [(proc.pid, expected, port)]
+    finally:
+        proc.kill()
+        proc.wait(timeout=10)

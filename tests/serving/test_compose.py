@@ -393,5 +393,12 @@ def test_postgres_init_script_creates_a_working_read_only_setup(pg_server, tmp_p
         with pytest.raises(psycopg.errors.InsufficientPrivilege), con.transaction():
             con.execute("set transaction read write")
             con.execute("create temp table t (i int)")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege), con.transaction():
+            con.execute("set transaction read write")
+            con.execute("select lo_create(0)")
+    with pytest.raises(psycopg.OperationalError, match="permission denied for database"):
+        psycopg.connect(reader.replace("/warehouse", "/postgres")).close()
     with pg_server.connect(autocommit=True) as con:
+        assert con.execute("select pg_has_role('loader', 'bi_reader', 'member')").fetchone()[0]
+        con.execute("grant connect on database postgres to public")  # the test server is shared
         con.execute("drop database warehouse with (force)")
