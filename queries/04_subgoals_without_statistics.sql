@@ -38,7 +38,7 @@
 -- Caveats
 --   * mart_goal_followup only holds area-years that have some annual value; monthly series (e.g. population
 --     2026M01-M04) do not count. The status falls back to dim_goal when there are no rows at all.
---   * no_data_yet depends on what was fetched: replay data is sparse. On replay data this returns 25 rows, every
+--   * no_data_yet depends on what was fetched: replay data is sparse. On replay data this returns 24 rows, every
 --     sub-goal but 3.3 (N00945, 0180 2014-2020): 3.2 is public_source_not_ingested (Försäkringskassan, SCB) although
 --     its background row N21704 has values for 0180 2023; 2.4 (Svenska ESF-rådet), 2.6 (Almi Företagspartner,
 --     Tillväxtverket) and 2.8 are published elsewhere; 4.1, 4.2, 4.3b, 4.4, 4.5 have no public source; 0.0 is
