@@ -77,7 +77,7 @@ WORDS = {
     },
 }
 
-# Follow-up status in words (mart_goal_followup.followup_status); `no_data` is the word of publications before #12.
+# Follow-up status in words (mart_goal_followup.followup_status); older publications say `no_data` for no_data_yet.
 STATUS = {
     "data": {"sv": "Följs upp med data", "en": "Followed up with data"},
     "no_data_yet": {"sv": "Inga värden ännu", "en": "No values yet"},

@@ -1,4 +1,4 @@
-"""The catalog's follow-up meaning (issue #12), checked on the seed CSVs themselves: every row says what it is for
+"""The catalog's follow-up meaning, checked on the seed CSVs themselves: every row says what it is for
 the strategy (Länsstyrelsen i Stockholms län, rapport 2014:5), each piece of information counts once, and the
 yardstick a row gets follows from what it measures. A row someone adds without these decisions fails here by name."""
 from __future__ import annotations

@@ -27,7 +27,7 @@ def test_every_unit_test_ran_and_passed(dbt_build):
     assert {"ratio_from_counts_null_parts_and_zero_denominator",
             "top_n_gap_ranks_skips_aggregates_no_partial",
             "series_rules_match_table_wide_refs_and_dims_patterns",
-            # the follow-up rules (issue #12), each with hand-computed expectations
+            # the follow-up rules, each with hand-computed expectations
             "parity_yardstick_follows_meaning", "sek_gap_judged_inflation_free",
             "progress_levelling_down_is_not_progress", "progress_below_minimum_meaningful_change_is_unchanged",
             "violence_judged_on_womens_value", "repeated_values_are_not_movement",

@@ -32,7 +32,7 @@ select
          or coalesce(scb_successors, '') like '%lookup:%' as {{ dbt.type_boolean() }}) as has_scb_lookups,
     cast(evidence as {{ dbt.type_string() }})                     as evidence,
     cast(notes as {{ dbt.type_string() }})                        as notes,
-    -- follow-up meaning (issue #12): what the row is for the strategy and how it is judged
+    -- follow-up meaning: what the row is for the strategy and how it is judged
     cast(origin as {{ dbt.type_string() }})                       as origin,
     cast(nullif(trim(strategy_indicator_sv), '') as {{ dbt.type_string() }}) as strategy_indicator_sv,
     cast(nullif(trim(origin_note), '') as {{ dbt.type_string() }}) as origin_note,
