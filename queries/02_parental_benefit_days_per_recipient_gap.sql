@@ -19,7 +19,7 @@
 --   days_women, days_men       net days per recipient, women / men (mart_gender_gap.value_women / value_men)
 --   days_total                 as Kolada publishes it (never recomputed from women + men)
 --   gap_days_women_minus_men   days_women - days_men (positive = each mother takes more days than each father)
---   women_pct_of_men           100 * days_women / days_men (parity metric ratio_women_to_men_pct, target 100)
+--   women_pct_of_men           100 * days_women / days_men (parity metric women_pct_of_men, target 100)
 --   distance_to_parity_pct     women_pct_of_men - 100
 --   country_gap_days           the same gap for Riket (00); the KPI is published for municipalities and the
 --                              country only (geography_levels municipality;country), so there is no county value

@@ -14,21 +14,33 @@
 --
 -- Columns
 --   subgoal_key, indicator_id, source, source_ref, indicator_name_sv, unit
+--   origin                    seed (the strategy names it) | seed_proxy (stands in for one) | added (not in the
+--                             strategy) | context (background: shown here, never judged or counted)
+--   counts_in_followup        false for background rows and for the second row of a pair carrying the same
+--                             information (e.g. women's share of VAB days next to men's): they never count twice
 --   geography_levels          levels the source publishes; an indicator published for municipality;country only
 --                             can never have a county value (see data_note)
 --   year                      latest year with a value for the area (per indicator; can differ between rows)
 --   value_women, value_men    K / M values (null for single-value KPIs such as a men's share)
 --   value_total               T as published; for single-value KPIs the measure itself (e.g. men's share in %)
 --   gap_women_minus_men       women minus men in the unit (by_sex), or a reported gap
---   parity_metric             women_share (target 50) | ratio_women_to_men_pct (target 100) | gap_women_minus_men
---                             (target 0); null for context / higher- or lower-is-better indicators
+--   judged_on                 what the follow-up judges: women_share (representation, sharing) | women_pct_of_men
+--                             (gaps: women's value as % of men's, so a pay gap in kronor does not grow with
+--                             inflation) | value_women (violence, offensive treatment: women's own value) |
+--                             value_total (a single value) | null (not judged)
+--   parity_metric             women_share (target 50) | women_pct_of_men (target 100); null when not judged on parity
 --   parity_metric_value, parity_target, distance_to_parity   metric, its target, and metric - target
 --                             (positive = women above the target)
---   is_at_parity              within 40/60 for shares, 95-105 for ratios, exactly 0 for a reported gap
---   direction_of_change       toward_target | away_from_target | unchanged vs the indicator's previous year
+--   parity_tolerance          10 points for a share (the 40/60 rule); the indicator's tolerance in % for a gap
+--   is_at_parity              |distance_to_parity| <= parity_tolerance, the same rule for every sub-goal
+--   direction_of_change       toward_target | away_from_target | unchanged | levelling_down vs the indicator's
+--                             previous year: a gap closing only because the better-off sex got worse is
+--                             levelling_down; a change smaller than the indicator's minimum meaningful change
+--                             (2 points for surveys) is unchanged; a value repeated by design has none
 --   has_break_since_previous_year   a known series break in between (change not comparable)
 --   series_breaks             the catalog's break notes (e.g. AKU redesign 2021, NTU method change 2017)
---   data_note                 why a row is empty: no public source / not published at this level / not loaded
+--   data_note                 why a row is empty: nobody publishes it / published by X, not fetched yet / not
+--                             published at this level / not loaded
 --
 -- Caveats
 --   * Survey indicators (SCB AKU, Brå NTU, SCB TUS time use) have sampling error; a county difference of a
@@ -69,6 +81,8 @@ select
     i.source_ref,
     i.indicator_name_sv,
     i.unit,
+    i.origin,
+    i.counts_in_followup,
     i.geography_levels,
     a.area_code,
     a.area_name,
@@ -77,9 +91,11 @@ select
     g.value_men,
     g.value_total,
     g.gap_women_minus_men,
+    i.judged_on,
     g.parity_metric,
     g.parity_metric_value,
     g.parity_target,
+    g.parity_tolerance,
     g.distance_to_parity,
     g.is_at_parity,
     g.direction_of_change,
@@ -87,7 +103,8 @@ select
     i.series_breaks,
     case
         when l.year is not null then null
-        when not i.has_public_source then 'no public source for this indicator'
+        when i.source_status = 'no_public_source' then 'no public source for this indicator'
+        when i.source_status = 'public_source_not_ingested' then 'published by ' || i.publisher || ', not fetched yet'
         when i.geography_levels not like '%' || a.area_level || '%' then 'not published at ' || a.area_level || ' level'
         else 'no value loaded for this area'
     end as data_note

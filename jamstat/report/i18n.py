@@ -77,12 +77,13 @@ WORDS = {
     },
 }
 
-# Follow-up status in words. `no_data` is today's mart word for what issue #12 calls `no_data_yet`.
+# Follow-up status in words (mart_goal_followup.followup_status); older publications say `no_data` for no_data_yet.
 STATUS = {
     "data": {"sv": "Följs upp med data", "en": "Followed up with data"},
     "no_data_yet": {"sv": "Inga värden ännu", "en": "No values yet"},
     "public_source_not_ingested": {"sv": "Källa finns, hämtas inte än", "en": "Published, not yet ingested"},
     "no_public_source": {"sv": "Ingen offentlig källa", "en": "No public source"},
+    "context_only": {"sv": "Bakgrund, följs inte upp", "en": "Background, not followed up"},
 }
 STATUS_ALIASES = {"no_data": "no_data_yet"}
 

@@ -11,7 +11,7 @@ from jamstat.report.queries import ReportData, optional
 
 GOAL_IDS = ("1", "2", "3", "4", "5")
 VALUE_COLUMNS = ["value_women", "value_men", "value_total", "women_share"]
-STATUS_ORDER = ("data", "no_data_yet", "public_source_not_ingested", "no_public_source")
+STATUS_ORDER = ("data", "no_data_yet", "public_source_not_ingested", "no_public_source", "context_only")
 
 
 def subgoal_sort_key(key: str) -> tuple:
@@ -120,8 +120,10 @@ class Views:
 
     def subgoal_status(self, sub: dict) -> str:
         """The sub-goal's follow-up status for the county: `data` when the county or any of its
-        municipalities has a value; else the reason the marts give for the sub-goal."""
-        indicators = self.subgoal_indicators(sub["subgoal_key"])
+        municipalities has a value of an indicator that counts (never of background rows); else the reason the
+        marts give for the sub-goal."""
+        indicators = [i for i in self.subgoal_indicators(sub["subgoal_key"])
+                      if i.row.get("counts_in_followup") is not False]
         scope = [self.county, *self.municipality_codes]
         if any(self.has_values(i.id, a) for i in indicators for a in scope):
             return "data"

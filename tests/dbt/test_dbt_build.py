@@ -26,7 +26,12 @@ def test_every_unit_test_ran_and_passed(dbt_build):
     units = {r["unique_id"].split(".")[-1]: r["status"] for r in results if r["unique_id"].startswith("unit_test.")}
     assert {"ratio_from_counts_null_parts_and_zero_denominator",
             "top_n_gap_ranks_skips_aggregates_no_partial",
-            "series_rules_match_table_wide_refs_and_dims_patterns"} <= set(units)
+            "series_rules_match_table_wide_refs_and_dims_patterns",
+            # the follow-up rules, each with hand-computed expectations
+            "parity_yardstick_follows_meaning", "sek_gap_judged_inflation_free",
+            "progress_levelling_down_is_not_progress", "progress_below_minimum_meaningful_change_is_unchanged",
+            "violence_judged_on_womens_value", "repeated_values_are_not_movement",
+            "followup_counts_only_counted_indicators"} <= set(units)
     assert len(units) >= 4 and set(units.values()) == {"pass"}, units
 
 
@@ -146,29 +151,77 @@ def test_goal_dimension_keeps_both_4_3(warehouse):
         "select subgoal_key, subgoal_sv from marts.dim_goal where subgoal_id = '4.3' order by subgoal_key").fetchall()
     assert [r[0] for r in rows] == ["4.3a", "4.3b"] and rows[0][1] != rows[1][1]
     keys = {r[0] for r in warehouse.execute("select subgoal_key from marts.dim_goal").fetchall()}
-    expected = {"0.0", "1.1", "1.2", "1.3", *(f"2.{i}" for i in range(1, 9)), "3.1", "3.2", "3.3",
+    expected = {"0.0", "1.1", "1.2", "1.3", "2.0", *(f"2.{i}" for i in range(1, 9)), "3.1", "3.2", "3.3",
                 "4.0", "4.1", "4.2", "4.3a", "4.3b", "4.4", "4.5", "5.1", "5.2"}
     assert keys == expected
-    national = dict(warehouse.execute("select subgoal_key, national_goal_id from marts.dim_goal").fetchall())
+    national = dict(warehouse.execute("select subgoal_key, national_goal_2016_id from marts.dim_goal").fetchall())
     assert national["1.1"] == "1" and national["3.1"] == "4" and national["4.1"] == "6" and national["2.8"] == "3"
 
 
-def test_no_public_source_subgoals_are_explicit(warehouse):
+def test_goals_are_bilingual_with_the_overall_goal_and_the_clause(warehouse):
     rows = warehouse.execute(
-        "select distinct subgoal_key from marts.mart_goal_followup where followup_status = 'no_public_source'"
-    ).fetchall()
-    got = {r[0] for r in rows}
-    # all indicators of these sub-goals are source none/other (catalog): no public ingest path
-    assert {"2.4", "2.6", "4.1", "4.2", "4.4", "4.5"} <= got
-    # and every sub-goal appears for Stockholm 2023
-    n = warehouse.execute(
-        "select count(distinct subgoal_key) from marts.mart_goal_followup where area_code = '0180' and year = 2023"
-    ).fetchone()[0]
-    assert n == warehouse.execute("select count(*) from marts.dim_goal").fetchone()[0]
-    status = warehouse.execute(
-        "select followup_status, n_indicators_with_data from marts.mart_goal_followup "
-        "where subgoal_key = '3.2' and area_code = '0180' and year = 2023").fetchone()
-    assert status == ("data", 1)
+        "select subgoal_key, goal_sv, goal_en, subgoal_sv, subgoal_en, overall_goal_sv, overall_goal_en, "
+        "cross_cutting_sv, strategy_national_goal_sv, goal_id from marts.dim_goal").fetchall()
+    assert all(all(r[1:5]) for r in rows), [r[0] for r in rows if not all(r[1:5])]
+    assert {r[5] for r in rows} == {rows[0][5]} and rows[0][5].startswith("I Stockholms län har kvinnor och män")
+    assert rows[0][6].startswith("In Stockholm County women and men have the same power")
+    assert {r[7] for r in rows} == {"Samtliga mål gäller oavsett var man är född eller var man bor i länet "
+                                    "(födelseland eller boendekommun)."}
+    # the strategy's own frame is the government's four sub-goals; goal 5 is its regional addition
+    frame = {r[9]: r[8] for r in rows}
+    assert frame["3"] == "Jämn fördelning av det obetalda hem- och omsorgsarbetet" and frame["5"] is None
+
+
+def test_followup_status_says_why_something_is_missing(warehouse):
+    status = dict(warehouse.execute(
+        "select subgoal_key, followup_status from marts.mart_goal_followup where area_code = '0180' and year = 2023"
+    ).fetchall())
+    assert status["3.3"] == "no_data_yet"            # N00945 recordings end 2020
+    assert {k for k, s in status.items() if s == "no_public_source"} == {"4.1", "4.2", "4.3b", "4.4", "4.5"}
+    assert {k for k, s in status.items() if s == "public_source_not_ingested"} == {"2.4", "2.6", "2.8", "3.2"}
+    assert status["0.0"] == "context_only"
+    n = warehouse.execute("select count(*) from marts.dim_goal").fetchone()[0]
+    assert len(status) == n                          # every sub-goal appears for Stockholm 2023
+    publishers = warehouse.execute(
+        "select publishers_not_ingested from marts.mart_goal_followup "
+        "where subgoal_key = '2.6' and area_code = '0180' and year = 2023").fetchone()[0]
+    assert publishers == "Almi Företagspartner; Tillväxtverket"
+
+
+def test_3_2_is_not_followed_up_on_home_care_recipients(warehouse):
+    """N21704 (people 80+ receiving home care, by the sex of the recipient) has real values for Stockholm 2023, but
+    says nothing about who cares for older relatives: background, so 3.2 has no data, and says why."""
+    values = warehouse.execute("select count(*) from marts.mart_gender_gap where indicator_id = "
+                               "'home_care_80plus_share' and area_code = '0180' and year = 2023").fetchone()[0]
+    assert values == 1
+    row = warehouse.execute(
+        "select followup_status, n_indicators_with_data, n_indicators_counted, publishers_not_ingested "
+        "from marts.mart_goal_followup where subgoal_key = '3.2' and area_code = '0180' and year = 2023").fetchone()
+    assert row == ("public_source_not_ingested", 0, 2, "Försäkringskassan; SCB")
+
+
+def test_published_indicators_mean_what_the_strategy_means(warehouse):
+    """The issue's done-when on the warehouse: no income under 2.2, complement pairs count once, U30752 is
+    background, violence is judged on women's value, one yardstick per desired direction."""
+    under_2_2 = warehouse.execute(
+        "select indicator_id from marts.dim_indicator where subgoal_key = '2.2' "
+        "and (unit in ('SEK', 'SEK_thousand') or lower(indicator_name_sv) like '%inkomst%' "
+        "or lower(indicator_name_sv) like '%lönesumma%' or lower(indicator_name_sv) like '%pension%')").fetchall()
+    assert under_2_2 == []
+    pairs = warehouse.execute(
+        "select c.indicator_id, count(*) filter (where m.counts_in_followup), count(*) from marts.dim_indicator as c "
+        "inner join marts.dim_indicator as m on m.indicator_id = c.indicator_id or m.complement_of = c.indicator_id "
+        "where c.indicator_id in (select complement_of from marts.dim_indicator) group by c.indicator_id").fetchall()
+    assert pairs and all(counted == 1 and members >= 2 for _, counted, members in pairs), pairs
+    assert warehouse.execute("select origin, desired_direction, counts_in_followup from marts.dim_indicator "
+                             "where source_ref = 'U30752'").fetchone() == ("context", "context", False)
+    violence = warehouse.execute("select distinct judged_on from marts.dim_indicator where source_ref in "
+                                 "('N01460', 'N01458') or indicator_id like 'ntu_%'").fetchall()
+    assert violence == [("value_women",)]
+    yardsticks = warehouse.execute(
+        "select desired_direction, list(distinct parity_metric) from marts.dim_indicator "
+        "where counts_in_followup and parity_metric is not null group by desired_direction").fetchall()
+    assert dict(yardsticks) == {"parity": ["women_share"], "gap_to_zero": ["women_pct_of_men"]}
 
 
 def test_benchmark_does_not_average_rates(warehouse):

@@ -141,7 +141,8 @@ def build_candidate(path: Path, *, fetched: datetime = FETCHED, mode: str = "rep
         for model in MART_MODELS:  # the tables as the dbt contracts declare them (columns, order, types)
             create_from_contract(con, model)
         con.execute("""INSERT INTO marts.dim_indicator BY NAME SELECT indicator_id, indicator_name_sv, unit, source,
-            source_ref, desired_direction, measure_type, goal_id, subgoal_id FROM seeds.indicator_catalog""")
+            source_ref, desired_direction, measure_type, goal_id, subgoal_id, origin,
+            counts_in_followup = 'true' AS counts_in_followup FROM seeds.indicator_catalog""")
         con.executemany("INSERT INTO marts.dim_area (area_code, area_name, area_level, county_code, kolada_id, scb_code) "
                         "VALUES (?,?,?,?,?,?)", _area_rows())
         fct = []

@@ -45,19 +45,21 @@ EXPECTED_COLUMNS = {
         "baseline_year", "men_share_baseline_pct", "men_share_change_since_baseline_pp", "county_men_share_pct",
         "country_men_share_pct", "has_break_since_previous_year", "has_break_since_baseline"],
     "04_subgoals_without_statistics.sql": [
-        "subgoal_key", "goal_id", "subgoal_id", "subgoal_sv", "is_strategy_subgoal", "national_goal_id",
-        "n_indicators_in_catalog", "n_indicators_with_public_source", "status_stockholm_county",
-        "status_any_area", "n_area_years_with_data", "latest_year_with_data"],
+        "subgoal_key", "goal_id", "subgoal_id", "subgoal_sv", "subgoal_en", "is_strategy_subgoal",
+        "national_goal_2016_id", "n_indicators_in_catalog", "n_indicators_counted", "n_indicators_ingested",
+        "n_indicators_with_public_source", "status_stockholm_county", "status_any_area", "publishers_not_ingested",
+        "n_area_years_with_data", "latest_year_with_data"],
     "05_municipality_vs_county_and_country.sql": [
         "goal_id", "subgoal_key", "indicator_id", "source_ref", "indicator_name_sv", "value_semantics", "unit",
         "area_code", "area_name", "year", "sex", "value", "county_code", "county_value", "county_value_basis",
         "country_value", "diff_to_county", "diff_to_country", "ratio_to_county", "ratio_to_country",
         "rank_in_county_desc", "n_municipalities_with_value", "n_municipalities_in_county", "desired_direction"],
     "06_goal_indicators_stockholm_county.sql": [
-        "subgoal_key", "indicator_id", "source", "source_ref", "indicator_name_sv", "unit", "geography_levels",
-        "area_code", "area_name", "year", "value_women", "value_men", "value_total", "gap_women_minus_men",
-        "parity_metric", "parity_metric_value", "parity_target", "distance_to_parity", "is_at_parity",
-        "direction_of_change", "has_break_since_previous_year", "series_breaks", "data_note"],
+        "subgoal_key", "indicator_id", "source", "source_ref", "indicator_name_sv", "unit", "origin",
+        "counts_in_followup", "geography_levels", "area_code", "area_name", "year", "value_women", "value_men",
+        "value_total", "gap_women_minus_men", "judged_on", "parity_metric", "parity_metric_value", "parity_target",
+        "parity_tolerance", "distance_to_parity", "is_at_parity", "direction_of_change",
+        "has_break_since_previous_year", "series_breaks", "data_note"],
     "07_latest_publication.sql": [
         "run_id", "published_at", "git_commit", "source_modes", "storage_version", "n_publications",
         "gate_number", "gate", "gate_passed", "gate_checks", "gate_failed", "row_counts"],
@@ -227,25 +229,35 @@ def test_03_area_parameter(warehouse):
 def test_04_subgoals_without_statistics(warehouse):
     rows = query(warehouse, "04_subgoals_without_statistics.sql")
     status = {r["subgoal_key"]: r["status_stockholm_county"] for r in rows}
-    no_source = {k for k, s in status.items() if s == "no_public_source"}
-    assert no_source == {"2.4", "2.6", "4.1", "4.2", "4.4", "4.5"}
-    # 3.2 (N21704 0180 2023), 3.3 (N00945 0180) and the context rows 0.0 (TAB638 population of 0140/0181, TAB4394
-    # life expectancy per kommun) have Stockholm-county data on replay data; nothing else does.
-    assert set(status) == {
-        "1.1", "1.2", "1.3", "2.1", "2.2", "2.3", "2.4", "2.5", "2.6", "2.7", "2.8", "3.1",
-        "4.0", "4.1", "4.2", "4.3a", "4.3b", "4.4", "4.5", "5.1", "5.2"}
-    assert all(s in {"no_public_source", "no_data"} for s in status.values())
-    assert [r["status_stockholm_county"] for r in rows][:6] == ["no_public_source"] * 6  # listed first
-    for r in rows:
-        if r["status_stockholm_county"] == "no_public_source":
-            assert r["n_indicators_with_public_source"] == 0 and r["n_indicators_in_catalog"] > 0
-        else:
-            assert r["n_indicators_with_public_source"] > 0
     by_key = {r["subgoal_key"]: r for r in rows}
-    # 2.2 is measurable only for Riket on replay data (SCB HE0110 median income 2020-2022).
-    assert by_key["2.2"]["status_any_area"] == "data"
-    assert by_key["2.2"]["latest_year_with_data"] == 2022 and by_key["2.2"]["n_area_years_with_data"] == 3
-    assert by_key["3.1"]["status_any_area"] == "no_data" and by_key["3.1"]["latest_year_with_data"] is None
+    # Only 3.3 (N00945, 0180) has a counted Stockholm-county value on replay data. 3.2 has N21704 values for 0180
+    # 2023, but N21704 is background (who RECEIVES home care), so 3.2 is still listed - with the reason.
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        keys = {r[0] for r in con.execute("select subgoal_key from marts.dim_goal").fetchall()}
+        n21704 = con.execute("select count(*) from marts.mart_gender_gap where indicator_id = "
+                             "'home_care_80plus_share' and area_code = '0180' and year = 2023").fetchone()[0]
+    assert n21704 == 1
+    assert set(status) == keys - {"3.3"}
+    assert status["3.2"] == "public_source_not_ingested"
+    assert by_key["3.2"]["publishers_not_ingested"] == "Försäkringskassan; SCB"
+    assert {k for k, s in status.items() if s == "no_public_source"} == {"4.1", "4.2", "4.3b", "4.4", "4.5"}
+    assert {k for k, s in status.items() if s == "public_source_not_ingested"} == {"2.4", "2.6", "2.8", "3.2"}
+    assert by_key["2.4"]["publishers_not_ingested"] == "Svenska ESF-rådet"
+    assert status["0.0"] == "context_only"
+    assert {s for k, s in status.items()} == {"no_public_source", "public_source_not_ingested", "no_data_yet",
+                                             "context_only"}
+    order = [r["status_stockholm_county"] for r in rows]
+    assert order == sorted(order, key=["no_public_source", "public_source_not_ingested", "no_data_yet",
+                                       "context_only"].index)  # the most fundamental reason first
+    for r in rows:
+        assert r["subgoal_en"] and r["n_indicators_counted"] <= r["n_indicators_in_catalog"]
+        if r["status_stockholm_county"] == "no_public_source":
+            assert r["n_indicators_with_public_source"] == 0
+        if r["status_stockholm_county"] == "no_data_yet":
+            assert r["n_indicators_ingested"] > 0
+    # 2.0 (income, goal-level outcome): the SCB median income recorded for Riket is background, not counted.
+    assert by_key["2.0"]["status_any_area"] == "no_data_yet" and by_key["2.0"]["latest_year_with_data"] is None
+    assert by_key["3.1"]["status_any_area"] == "no_data_yet" and by_key["3.1"]["latest_year_with_data"] is None
 
 
 def test_05_stockholm_against_county_and_country(warehouse):
@@ -269,9 +281,15 @@ def test_06_goal_3_for_stockholm_county_lists_every_indicator_without_inventing_
     # No annual county value is recorded: every row is empty and says why.
     assert all(r["year"] is None and r["value_total"] is None and r["value_women"] is None for r in rows)
     assert all(r["data_note"] for r in rows)
-    notes = {r["source_ref"]: r["data_note"] for r in rows}
-    assert notes["N00939"] == "not published at county level"  # municipality;country only
-    assert notes["N00945"] == "no value loaded for this area"
+    notes = {r["indicator_id"]: r["data_note"] for r in rows}
+    assert notes["parental_benefit_days_per_recipient"] == "not published at county level"  # municipality;country
+    assert notes["temporary_parental_benefit_share_men"] == "no value loaded for this area"
+    assert notes["part_time_due_to_care"] == "published by SCB, not fetched yet"
+    assert notes["parental_benefit_by_district"] == "no public source for this indicator"
+    origin = {r["indicator_id"]: (r["origin"], r["counts_in_followup"]) for r in rows}
+    assert origin["home_care_80plus_share"] == ("context", False)
+    assert origin["temporary_parental_benefit_share_women"] == ("seed", False)  # complement of N00945
+    assert origin["temporary_parental_benefit_share_men"] == ("seed", True)
 
 
 def test_06_area_parameter_shows_real_values(warehouse):
@@ -284,10 +302,12 @@ def test_06_area_parameter_shows_real_values(warehouse):
     assert (home_care["value_women"], home_care["value_men"], home_care["value_total"]) == (
         N21704_0180_2023["K"], N21704_0180_2023["M"], N21704_0180_2023["T"])
     assert home_care["gap_women_minus_men"] == pytest.approx(N21704_0180_2023_GAP)
-    assert home_care["parity_metric"] is None  # context indicator: no parity target
+    assert home_care["parity_metric"] is None and home_care["judged_on"] is None  # background: never judged
+    assert home_care["direction_of_change"] is None
     vab = by_ref["N00945"]
     assert vab["year"] == 2020 and vab["value_total"] == pytest.approx(40.8)
     assert vab["parity_metric"] == "women_share" and vab["parity_metric_value"] == pytest.approx(59.2)
+    assert vab["judged_on"] == "women_share" and vab["parity_tolerance"] == 10
     assert vab["distance_to_parity"] == pytest.approx(9.2) and vab["is_at_parity"] is True
     assert sum(1 for r in rows if r["year"] is not None) == 2
 

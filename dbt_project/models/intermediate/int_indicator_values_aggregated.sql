@@ -90,7 +90,7 @@ select
     mapping_path,
     (mapping_path in ('ratio', 'largest_categories_gap') or n_source_rows > 1) as is_derived,
     case when mapping_path = 'largest_categories_gap'
-         then {{ dbt.concat(["'mean of women minus men over the largest categories ('", "derivation_detail", "')'"]) }}
+         then {{ dbt.concat(["'mean over the largest categories ('", "derivation_detail", "')'"]) }}
          when mapping_path = 'ratio'
          then {{ dbt.concat(["'100 * sum of numerator / sum of denominator source rows ('", "derivation_detail", "')'"]) }}
          when n_source_rows > 1

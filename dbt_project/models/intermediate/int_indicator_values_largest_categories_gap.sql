@@ -1,12 +1,12 @@
--- Indicators defined as "women's minus men's value, averaged over the N largest categories of one
--- dimension" (indicator_series_map roles rank_by / gap_of), e.g. the pay gap in the county's ten largest
--- occupations: rank the occupations (Yrke2012) by their number of employees (rank_by: both sexes), then
--- average women's minus men's monthly pay (gap_of) over the top N.
+-- Indicators defined over "the N largest categories of one dimension" (indicator_series_map roles rank_by /
+-- gap_of), e.g. pay in the county's ten largest occupations: rank the occupations (Yrke2012) by their number of
+-- employees (rank_by: both sexes), then average women's and men's monthly pay (gap_of) over the top N. The women's
+-- mean minus the men's is the mean gap; the women's mean as % of the men's judges it without wage inflation.
 --   * Aggregate categories (all occupations, other, unknown) are not occupations and are never ranked:
 --     var largest_categories_exclude lists their codes.
---   * The value is null unless all N largest categories have both a women's and a men's value (a suppressed
---     salary is never skipped, which would bias the mean towards the published occupations).
---   * Stored as sex 'T' (a gap is not a value of one sex); value_semantics gap_women_minus_men.
+--   * Both means are null unless all N largest categories have both a women's and a men's value (a suppressed
+--     salary is never skipped, which would bias the means towards the published occupations).
+--   * Stored as sex K and M (value_semantics by_sex); no total.
 {% set n = var('largest_categories_n') %}
 {% set dim = var('largest_categories_dimension') %}
 with parts as (
@@ -34,6 +34,8 @@ largest as (
 gaps as (
     select
         l.indicator_id, l.area_code, l.period, l.category,
+        max(case when p.sex = 'K' then p.value end) as women,
+        max(case when p.sex = 'M' then p.value end) as men,
         max(case when p.sex = 'K' then p.value end) - max(case when p.sex = 'M' then p.value end) as gap
     from largest as l
     inner join parts as p
@@ -44,7 +46,8 @@ gaps as (
 gap_means as (
     select
         indicator_id, area_code, period,
-        case when count(gap) = {{ n }} then avg(gap) end as value,
+        case when count(gap) = {{ n }} then avg(women) end as value_women,
+        case when count(gap) = {{ n }} then avg(men) end as value_men,
         count(*)   as n_categories,
         count(gap) as n_categories_with_gap
     from gaps
@@ -75,13 +78,13 @@ select
     li.period_granularity,
     li.year,
     li.month,
-    'T' as sex,
+    s.sex,
     li.source_ref,
     li.source,
     li.source_area_code,
     li.month_rollup,
     'largest_categories_gap' as mapping_path,
-    g.value,
+    case s.sex when 'K' then g.value_women else g.value_men end as value,
     li.status,
     li.batch_id,
     li.n_batches,
@@ -90,5 +93,6 @@ select
     g.n_categories,
     g.n_categories_with_gap
 from gap_means as g
+cross join (select 'K' as sex union all select 'M') as s
 inner join lineage as li
     on li.indicator_id = g.indicator_id and li.area_code = g.area_code and li.period = g.period

@@ -1,12 +1,12 @@
--- Grain: indicator_id x area_code x year (annual values). Women vs men for every indicator, with the
--- parity metric chosen by measure_type / value_semantics / desired_direction:
---   women_share (target 50): reported women's share, 100 - reported men's share, or 100*K/(K+M) for additive units
---   ratio_women_to_men_pct (target 100): 100*K/M, or a reported "women's X as % of men's"
---   gap_women_minus_men (target 0): a reported women-minus-men gap (no scale-free tolerance -> at_parity null)
+-- Grain: indicator_id x area_code x year (annual values). Women vs men for every indicator, judged the way
+-- dim_indicator says (judged_on, parity_metric, parity_tolerance, level_direction, min_meaningful_change):
+--   parity rows (representation, sharing): women's share, target 50, at parity within the 40/60 rule;
+--   gap rows: women's value as % of men's, target 100, at parity within the indicator's tolerance; a narrowing
+--     gap is progress only if the worse-off sex moved the right way, and 'levelling_down' if it closed because
+--     the better-off sex got worse;
+--   higher/lower_is_better rows: women's own value where K/M exist (else the single value), plus the gap.
+-- Changes within min_meaningful_change are 'unchanged'; a value a source repeats by design is not movement.
 -- Totals come from the source (never K+M). Ratios are null on a null or zero denominator.
-{% set share_tol = var('parity_share_tolerance_pp') %}
-{% set ratio_tol = var('parity_ratio_tolerance_pct') %}
-{% set thr = var('movement_threshold') %}
 {% set dbl = jamstat_utils.type_double() %}
 with values_annual as (
     select * from {{ ref('fct_indicator_value') }} where period_granularity = 'year'
@@ -26,29 +26,17 @@ pivoted as (
 ),
 indicators as (
     select
-        indicator_id, unit, measure_type, value_semantics, desired_direction, is_additive,
-        case
-            when desired_direction not in ('parity', 'gap_to_zero') then null
-            when value_semantics in ('women_share', 'men_share') then 'women_share'
-            when value_semantics = 'by_sex' and is_additive then 'women_share'
-            when value_semantics = 'gap_women_minus_men' then 'gap_women_minus_men'
-            when value_semantics in ('by_sex', 'women_pct_of_men') then 'ratio_women_to_men_pct'
-        end as parity_metric
+        indicator_id, unit, measure_type, value_semantics, desired_direction, is_additive, counts_in_followup,
+        judged_on, parity_metric, parity_target, parity_tolerance, level_direction, min_meaningful_change,
+        repeats_by_design
     from {{ ref('dim_indicator') }}
 ),
 computed as (
     select
-        p.indicator_id,
-        p.area_code,
-        p.year,
-        i.unit,
-        i.measure_type,
-        i.value_semantics,
-        i.desired_direction,
-        i.parity_metric,
-        p.value_women,
-        p.value_men,
-        p.value_total,
+        p.*,
+        i.unit, i.measure_type, i.value_semantics, i.desired_direction, i.counts_in_followup, i.judged_on,
+        i.parity_metric, i.parity_target, i.parity_tolerance, i.level_direction, i.repeats_by_design,
+        i.min_meaningful_change as threshold,
         case
             when i.value_semantics = 'by_sex' then p.value_women - p.value_men
             when i.value_semantics = 'gap_women_minus_men' then p.value_total
@@ -59,19 +47,20 @@ computed as (
             when i.value_semantics = 'women_share' then {{ jamstat_utils.safe_divide('p.value_total', '100.0 - p.value_total') }}
             when i.value_semantics = 'men_share' then {{ jamstat_utils.safe_divide('100.0 - p.value_total', 'p.value_total') }}
         end as ratio_women_to_men,
+        -- a women's share from K and M only where they are two parts of one whole: additive counts, or a parity
+        -- row (the catalog's rule: its K and M are counts or shares of one total, never two rates)
         case
             when i.value_semantics = 'women_share' then p.value_total
             when i.value_semantics = 'men_share' then 100.0 - p.value_total
-            when i.value_semantics = 'by_sex' and i.is_additive
+            when i.value_semantics = 'by_sex' and (i.is_additive or i.desired_direction = 'parity')
                 then 100.0 * {{ jamstat_utils.safe_divide('p.value_women', 'p.value_women + p.value_men') }}
         end as women_share,
         case
             when i.value_semantics = 'women_share' then 'reported_women_share'
             when i.value_semantics = 'men_share' then 'complement_of_reported_men_share'
             when i.value_semantics = 'by_sex' and i.is_additive then 'computed_from_counts'
-        end as women_share_basis,
-        p.any_derived = 1 as is_derived,
-        p.batch_id
+            when i.value_semantics = 'by_sex' and i.desired_direction = 'parity' then 'computed_from_parts'
+        end as women_share_basis
     from pivoted as p
     inner join indicators as i on i.indicator_id = p.indicator_id
 ),
@@ -79,40 +68,77 @@ with_metric as (
     select
         c.*,
         case c.parity_metric
-            when 'women_share' then 50.0
-            when 'ratio_women_to_men_pct' then 100.0
-            when 'gap_women_minus_men' then 0.0
-        end as parity_target,
-        case c.parity_metric
             when 'women_share' then c.women_share
-            when 'ratio_women_to_men_pct' then 100.0 * c.ratio_women_to_men
-            when 'gap_women_minus_men' then c.gap_women_minus_men
+            when 'women_pct_of_men' then 100.0 * c.ratio_women_to_men
         end as parity_metric_value,
-        -- the level judged by higher_is_better / lower_is_better (the total, or the single value)
-        case when c.desired_direction in ('higher_is_better', 'lower_is_better') then c.value_total end as level_value
+        -- the relative gap (women's value as % of men's) for the gap direction of rows without a parity metric
+        abs(100.0 * c.ratio_women_to_men - 100.0) as relative_gap_distance
     from computed as c
-),
-with_distance as (
-    select
-        m.*,
-        m.parity_metric_value - m.parity_target as distance_to_parity,
-        lag(m.year) over (partition by m.indicator_id, m.area_code order by m.year) as previous_year
-    from with_metric as m
 ),
 with_lags as (
     select
-        d.*,
-        lag(d.value_total) over w          as prev_value_total,
-        lag(d.gap_women_minus_men) over w  as prev_gap,
-        lag(d.parity_metric_value) over w  as prev_metric,
-        lag(d.distance_to_parity) over w   as prev_distance,
-        lag(d.level_value) over w          as prev_level
-    from with_distance as d
-    window w as (partition by d.indicator_id, d.area_code order by d.year)
+        m.*,
+        m.parity_metric_value - m.parity_target as distance_to_parity,
+        lag(m.year) over w                  as previous_year,
+        lag(m.value_women) over w           as prev_women,
+        lag(m.value_men) over w             as prev_men,
+        lag(m.value_total) over w           as prev_total,
+        lag(m.gap_women_minus_men) over w   as prev_gap,
+        lag(m.parity_metric_value) over w   as prev_metric,
+        lag(m.relative_gap_distance) over w as prev_relative_gap_distance
+    from with_metric as m
+    window w as (partition by m.indicator_id, m.area_code order by m.year)
+),
+moves as (
+    select
+        l.*,
+        abs(l.distance_to_parity) as gap_now,
+        abs(l.prev_metric - l.parity_target) as gap_before,
+        -- a value the source repeats by design (the same K, M and T as the previous year) is no new measurement
+        coalesce(l.repeats_by_design and l.previous_year is not null
+            and (l.value_women = l.prev_women or (l.value_women is null and l.prev_women is null))
+            and (l.value_men = l.prev_men or (l.value_men is null and l.prev_men is null))
+            and (l.value_total = l.prev_total or (l.value_total is null and l.prev_total is null))
+            and coalesce(l.value_women, l.value_men, l.value_total) is not null, false) as is_repeated_value,
+        {{ sex_move('l.value_women', 'l.prev_women', 'l.level_direction', 'l.threshold') }} as direction_women,
+        {{ sex_move('l.value_men', 'l.prev_men', 'l.level_direction', 'l.threshold') }} as direction_men,
+        {{ sex_move('l.value_total', 'l.prev_total', 'l.level_direction', 'l.threshold') }} as direction_total,
+        case
+            when l.level_direction = 'higher_is_better' and l.prev_women < l.prev_men then 'K'
+            when l.level_direction = 'higher_is_better' and l.prev_men < l.prev_women then 'M'
+            when l.level_direction = 'lower_is_better' and l.prev_women > l.prev_men then 'K'
+            when l.level_direction = 'lower_is_better' and l.prev_men > l.prev_women then 'M'
+        end as worse_off_sex
+    from with_lags as l
+),
+gaps as (
+    select
+        v.*,
+        case
+            when v.is_repeated_value or v.desired_direction = 'context' then null
+            when v.parity_metric is not null then {{ gap_move('v.gap_now', 'v.gap_before', 'v.threshold') }}
+            else {{ gap_move('v.relative_gap_distance', 'v.prev_relative_gap_distance', 'v.threshold') }}
+        end as gap_direction,
+        case v.worse_off_sex when 'K' then v.direction_women when 'M' then v.direction_men end as worse_off_move,
+        case v.worse_off_sex when 'K' then v.direction_men when 'M' then v.direction_women end as better_off_move
+    from moves as v
+),
+judged as (
+    select
+        g.*,
+        case
+            when g.judged_on = 'women_share' then 'share'
+            when g.judged_on = 'women_pct_of_men' and g.level_direction is not null
+                 and g.value_semantics = 'by_sex' then 'relative_gap_and_levels'
+            when g.judged_on = 'women_pct_of_men' then 'relative_gap'
+            when g.judged_on = 'value_women' then 'women_value'
+            when g.judged_on = 'value_total' then 'total_value'
+        end as direction_basis
+    from gaps as g
 ),
 baseline as (
     select indicator_id, area_code, value_total, gap_women_minus_men, parity_metric_value
-    from with_distance
+    from with_metric
     where year = {{ var('baseline_year') }}
 ),
 breaks as (
@@ -126,6 +152,8 @@ select
     cast(l.measure_type as {{ dbt.type_string() }})        as measure_type,
     cast(l.value_semantics as {{ dbt.type_string() }})     as value_semantics,
     cast(l.desired_direction as {{ dbt.type_string() }})   as desired_direction,
+    cast(l.counts_in_followup as {{ dbt.type_boolean() }}) as counts_in_followup,
+    cast(l.judged_on as {{ dbt.type_string() }})           as judged_on,
     cast(l.value_women as {{ dbl }})                       as value_women,
     cast(l.value_men as {{ dbl }})                         as value_men,
     cast(l.value_total as {{ dbl }})                       as value_total,
@@ -136,31 +164,43 @@ select
     cast(l.parity_metric as {{ dbt.type_string() }})       as parity_metric,
     cast(l.parity_metric_value as {{ dbl }})               as parity_metric_value,
     cast(l.parity_target as {{ dbl }})                     as parity_target,
+    cast(l.parity_tolerance as {{ dbl }})                  as parity_tolerance,
     cast(l.distance_to_parity as {{ dbl }})                as distance_to_parity,
-    cast(case
-        when l.distance_to_parity is null then null
-        when l.parity_metric = 'women_share' then abs(l.distance_to_parity) <= {{ share_tol }}
-        when l.parity_metric = 'ratio_women_to_men_pct' then abs(l.distance_to_parity) <= {{ ratio_tol }}
-        when l.parity_metric = 'gap_women_minus_men' then l.distance_to_parity = 0
-    end as {{ dbt.type_boolean() }})                       as is_at_parity,
+    cast(case when l.distance_to_parity is not null then abs(l.distance_to_parity) <= l.parity_tolerance end
+         as {{ dbt.type_boolean() }})                      as is_at_parity,
     cast(l.previous_year as {{ dbt.type_int() }})          as previous_year,
-    cast(l.value_total - l.prev_value_total as {{ dbl }})  as value_total_change_prev_year,
+    cast(l.value_women - l.prev_women as {{ dbl }})        as value_women_change_prev_year,
+    cast(l.value_men - l.prev_men as {{ dbl }})            as value_men_change_prev_year,
+    cast(l.value_total - l.prev_total as {{ dbl }})        as value_total_change_prev_year,
     cast(l.gap_women_minus_men - l.prev_gap as {{ dbl }})  as gap_change_prev_year,
     cast(l.parity_metric_value - l.prev_metric as {{ dbl }}) as parity_metric_change_prev_year,
+    cast(l.threshold as {{ dbl }})                         as min_meaningful_change,
+    cast(l.is_repeated_value as {{ dbt.type_boolean() }})  as is_repeated_value,
+    cast(case when not l.is_repeated_value then l.direction_women end as {{ dbt.type_string() }}) as direction_women,
+    cast(case when not l.is_repeated_value then l.direction_men end as {{ dbt.type_string() }})   as direction_men,
+    cast(case when not l.is_repeated_value then l.worse_off_sex end as {{ dbt.type_string() }})   as worse_off_sex,
+    cast(l.gap_direction as {{ dbt.type_string() }})       as gap_direction,
+    cast(l.direction_basis as {{ dbt.type_string() }})     as direction_basis,
     cast(case
-        when l.parity_metric is not null then
+        when l.is_repeated_value then null
+        when l.direction_basis = 'relative_gap_and_levels' and l.gap_direction = 'narrowing' then
             case
-                when l.distance_to_parity is null or l.prev_distance is null then null
-                when abs(l.distance_to_parity) < abs(l.prev_distance) - {{ thr }} then 'toward_target'
-                when abs(l.distance_to_parity) > abs(l.prev_distance) + {{ thr }} then 'away_from_target'
+                when l.worse_off_move is null then 'toward_target'
+                when l.worse_off_move = 'improved' then 'toward_target'
+                when l.better_off_move = 'worsened' then 'levelling_down'
                 else 'unchanged'
             end
-        when l.desired_direction in ('higher_is_better', 'lower_is_better') then
-            case
-                when l.level_value is null or l.prev_level is null then null
-                when abs(l.level_value - l.prev_level) <= {{ thr }} then 'unchanged'
-                when (l.level_value > l.prev_level) = (l.desired_direction = 'higher_is_better') then 'toward_target'
-                else 'away_from_target'
+        when l.direction_basis in ('share', 'relative_gap', 'relative_gap_and_levels') then
+            case l.gap_direction
+                when 'narrowing' then 'toward_target'
+                when 'widening' then 'away_from_target'
+                when 'unchanged' then 'unchanged'
+            end
+        when l.direction_basis in ('women_value', 'total_value') then
+            case case l.direction_basis when 'women_value' then l.direction_women else l.direction_total end
+                when 'improved' then 'toward_target'
+                when 'worsened' then 'away_from_target'
+                when 'unchanged' then 'unchanged'
             end
     end as {{ dbt.type_string() }})                        as direction_of_change,
     cast({{ var('baseline_year') }} as {{ dbt.type_int() }}) as baseline_year,
@@ -177,8 +217,8 @@ select
         where k.indicator_id = l.indicator_id
           and k.break_year > {{ var('baseline_year') }} and k.break_year <= l.year
     ) as {{ dbt.type_boolean() }})                         as has_break_since_baseline,
-    cast(l.is_derived as {{ dbt.type_boolean() }})         as is_derived,
+    cast(l.any_derived = 1 as {{ dbt.type_boolean() }})    as is_derived,
     cast(l.batch_id as {{ dbt.type_string() }})            as batch_id
-from with_lags as l
+from judged as l
 left join baseline as b
     on b.indicator_id = l.indicator_id and b.area_code = l.area_code

@@ -1,11 +1,14 @@
--- Grain: subgoal_key x area_code x year. Every sub-goal appears for every area-year that has any annual
--- value: sub-goals whose indicators all lack a public source (catalog source none/other/bra/fk with no ingest
--- path) are explicit 'no_public_source' rows, sub-goals with sources but no value are 'no_data'.
+-- Grain: subgoal_key x area_code x year. Every sub-goal appears for every area-year that has any annual value.
+-- Only indicators that count in the follow-up (dim_indicator.counts_in_followup) are counted: context rows and
+-- the second row of a pair carrying the same information never are, so no sub-goal's status or counts come from
+-- them. followup_status says why a sub-goal has no value: no_data_yet (an ingest path exists), public_source_not_
+-- ingested (someone publishes it: publishers_not_ingested), no_public_source (nobody does); context_only for the
+-- background convention 0.0.
 with gaps as (
     select * from {{ ref('mart_gender_gap') }}
 ),
 indicators as (
-    select indicator_id, subgoal_key from {{ ref('dim_indicator') }}
+    select indicator_id, subgoal_key, counts_in_followup from {{ ref('dim_indicator') }}
 ),
 goals as (
     select * from {{ ref('dim_goal') }}
@@ -25,15 +28,18 @@ per_indicator as (
         x.year,
         x.indicator_id,
         case when x.value_women is not null or x.value_men is not null or x.value_total is not null then 1 else 0 end as has_data,
-        case when x.parity_metric is not null and x.parity_metric_value is not null then 1 else 0 end as has_parity_metric,
+        case when x.parity_metric_value is not null then 1 else 0 end as has_parity_metric,
         case when x.is_at_parity then 1 else 0 end as at_parity,
         case when x.direction_of_change = 'toward_target' then 1 else 0 end as toward,
         case when x.direction_of_change = 'away_from_target' then 1 else 0 end as away,
         case when x.direction_of_change = 'unchanged' then 1 else 0 end as unchanged,
+        case when x.direction_of_change = 'levelling_down' then 1 else 0 end as levelling_down,
+        case when x.is_repeated_value then 1 else 0 end as repeated,
         x.distance_to_parity,
         x.parity_metric
     from gaps as x
     inner join indicators as i on i.indicator_id = x.indicator_id
+    where i.counts_in_followup
 ),
 agg as (
     select
@@ -44,6 +50,8 @@ agg as (
         sum(toward)            as n_indicators_toward_target,
         sum(away)              as n_indicators_away_from_target,
         sum(unchanged)         as n_indicators_unchanged,
+        sum(levelling_down)    as n_indicators_levelling_down,
+        sum(repeated)          as n_indicators_repeated_value,
         avg(case when parity_metric = 'women_share' then abs(distance_to_parity) end) as mean_abs_distance_women_share_pp
     from per_indicator
     group by subgoal_key, area_code, year
@@ -55,9 +63,12 @@ select
     cast(g.goal_id as {{ dbt.type_string() }})            as goal_id,
     cast(g.subgoal_id as {{ dbt.type_string() }})         as subgoal_id,
     cast(g.subgoal_sv as {{ dbt.type_string() }})         as subgoal_sv,
-    cast(g.national_goal_id as {{ dbt.type_string() }})   as national_goal_id,
+    cast(g.subgoal_en as {{ dbt.type_string() }})         as subgoal_en,
+    cast(g.national_goal_2016_id as {{ dbt.type_string() }}) as national_goal_2016_id,
     cast(g.is_strategy_subgoal as {{ dbt.type_boolean() }}) as is_strategy_subgoal,
     cast(g.n_indicators as {{ dbt.type_int() }})          as n_indicators_in_catalog,
+    cast(g.n_indicators_counted as {{ dbt.type_int() }})  as n_indicators_counted,
+    cast(g.n_indicators_ingested as {{ dbt.type_int() }}) as n_indicators_ingested,
     cast(g.n_indicators_with_public_source as {{ dbt.type_int() }}) as n_indicators_with_public_source,
     cast(coalesce(a.n_indicators_with_data, 0) as {{ dbt.type_int() }})          as n_indicators_with_data,
     cast(coalesce(a.n_indicators_with_parity_metric, 0) as {{ dbt.type_int() }}) as n_indicators_with_parity_metric,
@@ -65,14 +76,19 @@ select
     cast(coalesce(a.n_indicators_toward_target, 0) as {{ dbt.type_int() }})      as n_indicators_toward_target,
     cast(coalesce(a.n_indicators_away_from_target, 0) as {{ dbt.type_int() }})   as n_indicators_away_from_target,
     cast(coalesce(a.n_indicators_unchanged, 0) as {{ dbt.type_int() }})          as n_indicators_unchanged,
+    cast(coalesce(a.n_indicators_levelling_down, 0) as {{ dbt.type_int() }})     as n_indicators_levelling_down,
+    cast(coalesce(a.n_indicators_repeated_value, 0) as {{ dbt.type_int() }})     as n_indicators_repeated_value,
     cast({{ jamstat_utils.safe_divide('a.n_indicators_at_parity', 'a.n_indicators_with_parity_metric') }}
          as {{ jamstat_utils.type_double() }})            as share_at_parity,
     cast(a.mean_abs_distance_women_share_pp as {{ jamstat_utils.type_double() }}) as mean_abs_distance_women_share_pp,
     cast(case
         when coalesce(a.n_indicators_with_data, 0) > 0 then 'data'
-        when g.n_indicators_with_public_source = 0 then 'no_public_source'
-        else 'no_data'
-    end as {{ dbt.type_string() }})                       as followup_status
+        when g.source_status = 'context_only' then 'context_only'
+        when g.source_status = 'ingested' then 'no_data_yet'
+        when g.source_status = 'public_source_not_ingested' then 'public_source_not_ingested'
+        else 'no_public_source'
+    end as {{ dbt.type_string() }})                       as followup_status,
+    cast(g.publishers_not_ingested as {{ dbt.type_string() }}) as publishers_not_ingested
 from spine as s
 inner join goals as g on g.subgoal_key = s.subgoal_key
 left join agg as a

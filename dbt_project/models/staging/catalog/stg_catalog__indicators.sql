@@ -27,6 +27,21 @@ select
     cast(nullif(trim(period_granularity), '') as {{ dbt.type_string() }}) as period_granularity,
     cast(nullif(trim(scb_table), '') as {{ dbt.type_string() }})  as scb_table,
     cast(nullif(trim(scb_contents_code), '') as {{ dbt.type_string() }}) as scb_contents_code,
+    -- an SCB code still to be looked up live ('lookup:...') leaves the row without an ingest path
+    cast(coalesce(scb_contents_code, '') like '%lookup:%' or coalesce(scb_selection, '') like '%lookup:%'
+         or coalesce(scb_successors, '') like '%lookup:%' as {{ dbt.type_boolean() }}) as has_scb_lookups,
     cast(evidence as {{ dbt.type_string() }})                     as evidence,
-    cast(notes as {{ dbt.type_string() }})                        as notes
+    cast(notes as {{ dbt.type_string() }})                        as notes,
+    -- follow-up meaning: what the row is for the strategy and how it is judged
+    cast(origin as {{ dbt.type_string() }})                       as origin,
+    cast(nullif(trim(strategy_indicator_sv), '') as {{ dbt.type_string() }}) as strategy_indicator_sv,
+    cast(nullif(trim(origin_note), '') as {{ dbt.type_string() }}) as origin_note,
+    cast(lower(counts_in_followup) = 'true' as {{ dbt.type_boolean() }}) as counts_in_followup,
+    cast(nullif(trim(complement_of), '') as {{ dbt.type_string() }}) as complement_of,
+    cast(nullif(trim(level_direction), '') as {{ dbt.type_string() }}) as level_direction,
+    cast(collection as {{ dbt.type_string() }})                   as collection,
+    cast(nullif(trim(min_meaningful_change), '') as {{ jamstat_utils.type_double() }}) as min_meaningful_change,
+    cast(nullif(trim(parity_tolerance_pct), '') as {{ jamstat_utils.type_double() }}) as parity_tolerance_pct,
+    cast(lower(repeats_by_design) = 'yes' as {{ dbt.type_boolean() }}) as repeats_by_design,
+    cast(nullif(trim(publisher), '') as {{ dbt.type_string() }})  as publisher
 from {{ ref('indicator_catalog') }}
