@@ -213,13 +213,14 @@ def test_works_from_a_plain_static_web_server(replay_site, page):
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     problems = []
     page.on("console", lambda m: m.type == "error" and problems.append(f"{page.url}: {m.text}"))
-    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed {r.url}: {r.failure}"))
     page.on("response", lambda r: r.status >= 400 and problems.append(f"{r.status} {r.url}"))
     page.on("request", lambda r: r.url.startswith(base) or problems.append(f"outside {r.url}"))
     try:
         for path in ("index.html", "en/index.html", "goal-3.html", "municipality-0180.html", "quality.html",
                      "en/indicator-home_care_80plus_share.html"):
-            page.goto(base + path, wait_until="load")
+            # networkidle: the favicon loads after "load"; leaving earlier would abort it and look like a failure
+            page.goto(base + path, wait_until="networkidle")
             assert page.locator("h1").count() == 1
         csv = page.request.get(base + "data/home_care_80plus_share.csv")
         assert csv.ok and "0180" in csv.text()
