@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from bench import figures
+from bench import figures, readme
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
 TARGETS = {  # figure -> (comparison, target) from the issues
@@ -39,7 +39,8 @@ def main(names: list[str]) -> int:
         print(f"  ({time.monotonic() - t0:.1f}s)")
         RESULTS.parent.mkdir(parents=True, exist_ok=True)
         RESULTS.write_text(json.dumps(out, indent=2, sort_keys=True) + "\n")
-    print(f"figures written to {RESULTS}")
+    readme.render(out, TARGETS)
+    print(f"figures written to {RESULTS} and {readme.README}")
     return 0
 
 
