@@ -17,7 +17,8 @@ A hit answers the entry's status, content type and the file's bytes (headers `X-
 `X-Jamstat-Recording`, `X-Jamstat-Provenance`). A Kolada request whose last path segment lists several ids
 (KPI metadata `/kpi/N1,N2`, data `…/year/2019,2020,2021`) that no entry names is answered from the recordings
 of the single ids, their `values` concatenated in list order (`X-Jamstat-Replay: composed`); ids without a
-recording add nothing.
+recording add nothing (nor do those recorded as 4xx: a year without data), and a single id recorded with a
+server error (5xx) fails the whole request with it, as the real API would.
 A miss answers 404, `X-Jamstat-Replay: miss` and a JSON body naming the method, path, query and a hint.
 """
 from __future__ import annotations
@@ -92,6 +93,10 @@ class Recordings:
         if not m:
             return None
         hits = [e for one in m.group(2).split(",") if (e := self.match("GET", m.group(1) + one, query, b""))]
+        failed = [e for e in hits if int(e.get("status", 200)) >= 500]
+        if failed:
+            return self.body_of(failed[0]), failed[:1]
+        hits = [e for e in hits if int(e.get("status", 200)) < 400]
         if not hits:
             return None
         values = [v for e in hits for v in json.loads(self.body_of(e).decode("utf-8-sig"))["values"]]
@@ -145,7 +150,7 @@ def make_handler(recordings: Recordings):
             composed = None if entry else recordings.compose_kolada_list(method, path, query)
             if composed:
                 data, parts = composed
-                self._send(200, "application/json; charset=utf-8", data, {
+                self._send(int(parts[0].get("status", 200)), "application/json; charset=utf-8", data, {
                     "X-Jamstat-Replay": "composed", "X-Jamstat-Recording": " + ".join(e["id"] for e in parts),
                     "X-Jamstat-Provenance": "+".join(sorted({e.get("provenance", "real") for e in parts}))})
                 return

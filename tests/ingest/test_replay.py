@@ -43,6 +43,26 @@ def test_several_years_compose_from_per_year_recordings(replay_url):
     assert requests.get(replay_url + "/kolada/v3/data/kpi/N00945/year/2030,2031", timeout=5).status_code == 404
 
 
+def test_a_composed_request_fails_with_a_part_recorded_as_a_server_error(tmp_path):
+    """SYNTHETIC fault: one year of N00945 recorded as HTTP 500 fails the whole multi-year request (the real API
+    answers one request with one status); a part recorded as 404 (a year without data) adds nothing."""
+    from ingest.replay.server import replay_server
+
+    manifest = json.loads(MANIFEST.read_text("utf-8"))
+    for entry in manifest["entries"]:
+        if entry["path"] == "/kolada/v3/data/kpi/N00945/year/2019":
+            entry["status"] = 500
+        if entry["path"] == "/kolada/v3/data/kpi/N00945/year/2020":
+            entry["status"] = 404
+    broken = tmp_path / "manifest.json"
+    broken.write_text(json.dumps(manifest), "utf-8")
+    with replay_server(manifest=broken, root=REC) as url:
+        both = requests.get(url + "/kolada/v3/data/kpi/N00945/year/2019,2020", timeout=5)
+        no_data = requests.get(url + "/kolada/v3/data/kpi/N00945/year/2020,2030", timeout=5)
+    assert both.status_code == 500 and both.headers["X-Jamstat-Replay"] == "composed"
+    assert no_data.status_code == 404 and no_data.headers["X-Jamstat-Replay"] == "miss"
+
+
 def test_wrapped_recording_serves_its_response_member_and_subset_selection(replay_url):
     """atlas290's wrapper holds the request's selection and SCB's response: the response is served; a query
     for more areas than recorded is answered with the recorded cells (flagged subset); a query missing a
