@@ -159,10 +159,17 @@ def publish(run_id: str) -> dict:
 
 
 def publish_postgres() -> dict:
-    """Optional: copy the published marts into PostgreSQL for BI (a no-op unless JAMSTAT_POSTGRES_URL is set)."""
+    """Optional: copy the published marts into PostgreSQL for BI. Without JAMSTAT_POSTGRES_URL the task did
+    nothing, so it ends *skipped* with the reason (a green 'success' would claim a copy that never happened)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from jamstat.serve.postgres import publish_if_configured
 
-    return publish_if_configured(Settings.from_env())
+    result = publish_if_configured(Settings.from_env())
+    if "skipped" in result:
+        raise AirflowSkipException(f"{result['skipped']}: no PostgreSQL copy of the marts was made (set "
+                                   "JAMSTAT_POSTGRES_URL to serve them to BI tools)")
+    return result
 
 
 def render_report(run_id: str) -> dict:

@@ -54,7 +54,8 @@ def build_ingest_dag(source: str, doc_md: str):
         def record(planned: list[str], results: list) -> dict:
             from jamstat.orchestration import ingest_tasks
 
-            return ingest_tasks.summarize_ingest(source, planned, list(results), get_current_context()["run_id"])
+            # One slice request: iterating the lazy sequence probes one index past the end and logs an error.
+            return ingest_tasks.summarize_ingest(source, planned, list(results[:]), get_current_context()["run_id"])
 
         @task(retries=0, on_failure_callback=None)  # each failed unit has notified already; retrying changes nothing
         def verify_units(summary: dict) -> dict:
