@@ -24,7 +24,7 @@ export PYTHONPATH := $(CURDIR)
 INSTALLED := $(VENV)/.installed
 AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
 
-.PHONY: help install preflight run report test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
+.PHONY: help install preflight run report docs test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ run: $(AIRFLOW_READY) ## run the whole pipeline once as real Airflow DAG runs (J
 
 report: $(INSTALLED) ## re-render the follow-up web report from the published warehouse (COUNTY=20 for another county)
 	@$(BIN)/python -m jamstat.report $(if $(COUNTY),--county $(COUNTY))
+
+docs: $(INSTALLED) ## dbt docs of the published warehouse, served on JAMSTAT_BIND:JAMSTAT_DOCS_PORT (default 127.0.0.1:8081)
+	@$(BIN)/python -m tools.dbt_docs
 
 test: $(AIRFLOW_READY) ## the whole test suite (CI also runs test-distributed)
 	@$(BIN)/python -m pytest --ignore=tests/distributed $(PYTEST_ARGS)
