@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ingest.file_drop import landing_dir
+from ingest.file_drop import ensure_landing_dir, landing_dir
 from ingest.modes import resolve_mode
 from ingest.unit_failures import describe, failed_units
 from jamstat.settings import REPO_ROOT, Settings, safe_run_id
@@ -249,6 +249,8 @@ def main() -> int:
         "; live hosts did not answer, using the recorded payloads" if settings.mode == "auto" and mode == "replay"
         else "") + ")"
     print("=" * len(banner), banner, "=" * len(banner), sep="\n", flush=True)
+    landing = ensure_landing_dir(settings)
+    print(f"landing folder for analyst exports: {landing} (README.txt there says how)", flush=True)
     if mode == "replay":  # the real analyst exports replay carries, dropped as an analyst would
         dropped = drop_bundled_exports(landing_dir(settings))
         print(f"dropped {len(dropped)} bundled export file(s) into {landing_dir(settings)}" if dropped else
