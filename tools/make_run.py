@@ -258,7 +258,10 @@ def main() -> int:
     log_dir = _log_dir(settings)
     before = _publication_mtime(settings)
     with _replay_url(mode, settings) as replay_url:
-        env = {**os.environ, "JAMSTAT_MODE": mode, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "JAMSTAT_MODE": mode, "PYTHONUNBUFFERED": "1",
+               # task log files owner-only, as `make up` writes them for scheduler runs
+               "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FILE_PERMISSIONS": "0o600",
+               "AIRFLOW__LOGGING__FILE_TASK_HANDLER_NEW_FOLDER_PERMISSIONS": "0o700"}
         if mode == "replay":  # recorded answers do not change between attempts: retry at once
             env.setdefault("JAMSTAT_RETRY_DELAY_S", "1")
         if replay_url:

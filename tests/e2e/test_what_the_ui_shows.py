@@ -115,6 +115,7 @@ def test_every_task_that_ran_has_its_log_where_the_ui_reads_it(replay_publicatio
         for task_id, map_index, tries in ran:
             path = task_log_file(env, dag_id, run_id, task_id, map_index, tries)
             events = task_log_events(path)
+            assert path.stat().st_mode & 0o777 == 0o600, path  # owner-only, like a scheduler's task logs
             assert any(f"end task task_id={task_id} map_index={map_index}" in e["event"] for e in events), path
         assert f"run_id={run_id}/" in replay_publication.stdout  # the summary points to each run's task logs
 
