@@ -36,6 +36,8 @@ RUN_LINE = re.compile(r"\[DAG TEST\] running task <TaskInstance: [^.\s]+\.\S+ (\
 STATE_LINE = re.compile(r"new_state=(\w+)")
 FAILURE_NOTICE = re.compile(r"(jamstat: \S+ failed in run \S+: .*?)\s+\[jamstat\.notify\]")
 END_LINE = re.compile(rf"^{re.escape(END)} (\S+) rc=(\d+) seconds=(\S+)")
+RUN_SUMMARY = "RUN SUMMARY "
+LOGGER_TAIL = re.compile(r"\s+\[jamstat\.tasks\].*$")  # the console renderer's logger name and key=values
 
 
 class DagProgress:
@@ -54,6 +56,7 @@ class DagProgress:
         self.running: tuple[str, float] | None = None  # (task label, monotonic start)
         self.mapped: dict[str, int] = {}
         self.last_print = time.monotonic()
+        self.in_summary = False
 
     def say(self, text: str) -> None:
         print(text, flush=True)
@@ -78,6 +81,12 @@ class DagProgress:
         self._task_line(line)
 
     def _task_line(self, line: str) -> None:
+        if RUN_SUMMARY in line or (self.in_summary and line.startswith("  ")):
+            self.in_summary = True  # the record task's run summary: loaded / unchanged / skipped and why / failed
+            text = LOGGER_TAIL.sub("", line[line.find(RUN_SUMMARY):] if RUN_SUMMARY in line else line).rstrip()
+            self.say(f"    {text}")
+            return
+        self.in_summary = False
         if m := FAILURE_NOTICE.search(line):
             self.say(f"    ✘ {m.group(1)}")
         if m := STATE_LINE.search(line):

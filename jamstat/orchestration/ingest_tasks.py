@@ -84,8 +84,7 @@ def summarize_ingest(source: str, planned: list[str], results: list[dict | None]
                "batches": {_unit_of(r): {"batch_id": r.get("batch_id"), "rows": r.get("rows"),
                                          "status": r.get("status")} for r in results if r.get("batch_id")},
                "failed": describe(failed)}
-    for line in run_summary_lines(summary):
-        log.info("%s", line)
+    log.info("%s", "\n".join(run_summary_lines(summary)))  # one record: make run echoes it whole
     for line in summary["failed"]:
         log.error("FAILED %s", line)
     return summary

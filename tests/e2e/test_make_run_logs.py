@@ -59,3 +59,18 @@ def test_progress_reports_long_silent_tasks_and_mapped_counts(tmp_path, capsys, 
     monkeypatch.setattr(progress, "last_print", progress.last_print - make_run.QUIET_S - 1)
     progress.heartbeat()
     assert "build_candidate still running" in capsys.readouterr().out
+
+
+def test_progress_echoes_the_record_tasks_run_summary(tmp_path, capsys):
+    progress = make_run.DagProgress(tmp_path)
+    progress.feed("=== jamstat dag_runner BEGIN ingest_kolada\n")
+    for line in ("2026-11-30T09:07:38Z [info     ] RUN SUMMARY ingest_kolada (source mode replay): 63 unit(s) planned, "
+                 "0 row(s) loaded\n",
+                 "  unchanged            2  N21704, N00945\n",
+                 "  skipped             61  no recorded payload in replay mode: N05816 [jamstat.tasks] loc=x.py:9\n",
+                 "2026-11-30T09:07:39Z [info     ] Pushing xcom [task]\n"):
+        progress.feed(line)
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3:] == ["    RUN SUMMARY ingest_kolada (source mode replay): 63 unit(s) planned, 0 row(s) loaded",
+                        "      unchanged            2  N21704, N00945",
+                        "      skipped             61  no recorded payload in replay mode: N05816"]
