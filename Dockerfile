@@ -1,6 +1,6 @@
 # jamstat image: Airflow 3 + dbt + DuckDB + the project, for every Airflow service in docker-compose.yml.
 # Build: docker compose build   (or: docker build -t jamstat --build-arg GIT_COMMIT=$(git rev-parse HEAD) .)
-# No secrets are baked in: every credential comes from the environment at run time (see docker/.env.example).
+# No secrets are baked in: every credential comes from the environment at run time (see .env.example).
 FROM python:3.11-slim-bookworm
 
 ARG UV_VERSION=0.13.9

@@ -3,7 +3,16 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-PYTHON ?= python3
+# Local settings: the KEY=value lines of .env (copied from .env.example) when it exists, exported to every
+# command. A variable already set in the environment or on the command line wins over .env.
+ifneq (,$(wildcard .env))
+ENV_FILE_VARS := $(shell sed -n 's/^\([A-Za-z_][A-Za-z0-9_]*\)=.*/\1/p' .env)
+$(foreach v,$(ENV_FILE_VARS),$(if $(filter undefined,$(origin $(v))),$(eval $(v) := $(shell sed -n 's/^$(v)=//p' .env | tail -n 1))))
+export $(ENV_FILE_VARS)
+endif
+
+# python3.11 when it is on PATH, else python3 (checked below: the lock file is resolved for 3.11)
+PYTHON ?= $(or $(shell command -v python3.11 2>/dev/null),python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 UV_VERSION := 0.13.9
@@ -24,15 +33,19 @@ export PYTHONPATH := $(CURDIR)
 INSTALLED := $(VENV)/.installed
 AIRFLOW_READY := $(AIRFLOW_HOME)/.initialised
 
-.PHONY: help install preflight run report test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
+.PHONY: help install preflight run report docs test test-fast test-distributed test-spark up down bench lock clean compose-check publish-postgres
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' Makefile | awk -F':.*## ' '{t[NR]=$$1; d[NR]=$$2; if (length($$1) > w) w = length($$1)} \
+		END {for (i = 1; i <= NR; i++) printf "  make %-" w "s  %s\n", t[i], d[i]}'
 
 # --compile-bytecode: every Airflow process imports thousands of modules; compiling them at each start costs
 # seconds per process wherever .pyc files cannot be written later (PYTHONDONTWRITEBYTECODE, read-only venvs).
 $(INSTALLED): requirements.lock pyproject.toml
-	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "jamstat needs Python 3.11; set PYTHON=/path/to/python3.11")'
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "jamstat needs Python 3.11, and '$(PYTHON)' is not on PATH." \
+		"Install it (Debian/Ubuntu: apt-get install python3.11 python3.11-venv; or pyenv install 3.11)," \
+		"then run make again, or point at it: make install PYTHON=/path/to/python3.11" >&2; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else f"jamstat needs Python 3.11; {sys.executable} is {sys.version.split()[0]}. Install 3.11 and run: make install PYTHON=/path/to/python3.11")'
 	@echo "==> creating $(VENV) and syncing requirements.lock (first time: about a minute)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install -q --disable-pip-version-check uv==$(UV_VERSION)
@@ -57,6 +70,9 @@ run: $(AIRFLOW_READY) ## run the whole pipeline once as real Airflow DAG runs (J
 
 report: $(INSTALLED) ## re-render the follow-up web report from the published warehouse (COUNTY=20 for another county)
 	@$(BIN)/python -m jamstat.report $(if $(COUNTY),--county $(COUNTY))
+
+docs: $(INSTALLED) ## dbt docs of the published warehouse, served on JAMSTAT_BIND:JAMSTAT_DOCS_PORT (default 127.0.0.1:8081)
+	@$(BIN)/python -m tools.dbt_docs
 
 test: $(AIRFLOW_READY) ## the whole test suite (CI also runs test-distributed)
 	@$(BIN)/python -m pytest --ignore=tests/distributed $(PYTEST_ARGS)

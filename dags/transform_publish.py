@@ -74,7 +74,9 @@ def transform_publish():
     def publish() -> dict:
         from jamstat.orchestration import audit_publish_tasks as tasks
 
-        return tasks.publish(_run_id())
+        summary = tasks.publish(_run_id())
+        get_current_context()["outlet_events"][cfg.PUBLISHED].extra = tasks.published_extra(summary)
+        return summary
 
     @task
     def render_report() -> dict:

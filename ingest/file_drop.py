@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import logging
 import os
+import shutil
 import stat
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -25,7 +26,7 @@ from ingest.catalog import find_indicator, load_catalog
 from ingest.http import Fetched
 from ingest.raw_store import safe_name
 from ingest.sources.files import FileDropError, excerpt, is_mapping_name, normalize, parse_mapping, read_table
-from jamstat.settings import Settings
+from jamstat.settings import REPO_ROOT, Settings
 
 log = logging.getLogger("jamstat.ingest.files")
 
@@ -35,6 +36,30 @@ FILE_SOURCES = ("fk", "bra", "other")  # catalog sources whose data arrives only
 
 def landing_dir(settings: Settings) -> Path:
     return settings.data_dir / "landing"
+
+
+EXAMPLE_MAPPING = REPO_ROOT / "docs" / "examples" / "landing" / "vab_fk.mapping.yaml"
+LANDING_README = """Drop official exports here (SCB CSV, Försäkringskassan xlsx, ...), each with a mapping file named
+<name>.mapping.yaml next to it: which columns hold area, period, sex and value, and which catalog indicator
+(dbt_project/seeds/indicator_catalog.csv) the rows feed. The ingest_files DAG (make run) lands every mapped
+file; an unchanged file is a no-op; removing a mapping retracts its data from the next publication.
+
+Start from vab_fk.mapping.yaml.example in this folder (a copy of docs/examples/landing/vab_fk.mapping.yaml):
+copy it to <name>.mapping.yaml and edit it. Only files named *.mapping.yaml|yml|json are read as mappings.
+The format is described in ingest/sources/files.py.
+"""
+
+
+def ensure_landing_dir(settings: Settings) -> Path:
+    """data/landing/ with a README and the documented example mapping (as `.example`, never read as a mapping),
+    created on first use; what an analyst put there is never touched."""
+    folder = landing_dir(settings)
+    folder.mkdir(parents=True, exist_ok=True)
+    if not (readme := folder / "README.txt").exists():
+        readme.write_text(LANDING_README, encoding="utf-8")
+    if not (example := folder / f"{EXAMPLE_MAPPING.name}.example").exists() and EXAMPLE_MAPPING.is_file():
+        shutil.copyfile(EXAMPLE_MAPPING, example)
+    return folder
 
 
 def plan_file_drops(settings: Settings) -> list[str]:

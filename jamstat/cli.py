@@ -271,6 +271,10 @@ def ingest_cmd(source: str, units_: tuple[str, ...], mode: str | None, run_id: s
     settings = _settings()
     resolved = _resolve(mode, settings)
     run_id = run_id or "cli__" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if source == "files":
+        from ingest.file_drop import ensure_landing_dir
+
+        ensure_landing_dir(settings)
     todo = list(units_) or SOURCES[source].plan(settings)
     failed = 0
     for unit, summary, error in run_units(source, todo, mode=resolved, run_id=run_id, settings=settings):

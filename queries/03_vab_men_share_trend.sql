@@ -12,7 +12,8 @@
 --
 -- One row per year with a value for the area, oldest first.
 --
--- Columns
+-- Columns (in this order: the answer first, codes and technical columns after it; values rounded to 1 decimal,
+-- ratios to 2, for presentation; the marts keep full precision)
 --   area_code, area_name, year
 --   men_share_pct                    men's share of the VAB days, percent, as Kolada publishes it
 --   women_share_pct                  100 - men_share_pct
@@ -29,6 +30,7 @@
 --                                    lies in between; then the change is not comparable (N00945 has none declared).
 --                                    has_break_since_baseline is null when the baseline_year parameter differs from
 --                                    the warehouse's baseline (dbt var baseline_year = 2014)
+--   note                           null on an answer; when there is none, the only row, saying why
 --
 -- Caveats
 --   * Register data (Försäkringskassan), no sampling error. The strategy notes the VAB gap is smaller than for
@@ -56,33 +58,50 @@ series as (
     inner join kpi as k on k.indicator_id = g.indicator_id
     inner join params as p on p.area_code = g.area_code
     where g.value_total is not null
+),
+answer as (
+    select
+        a.area_name,
+        s.year,
+        cast(s.value_total as numeric(18, 1))                      as men_share_pct,
+        cast(s.women_share as numeric(18, 1))                      as women_share_pct,
+        cast(s.distance_to_parity as numeric(18, 1))               as distance_to_parity_pp,
+        s.is_at_parity                                             as is_within_40_60,
+        s.direction_of_change,
+        cast(s.value_total_change_prev_year as numeric(18, 1))     as men_share_change_prev_year_pp,
+        cast(s.value_total - b.value_total as numeric(18, 1))      as men_share_change_since_baseline_pp,
+        cast(cty.value_total as numeric(18, 1))                    as county_men_share_pct,
+        cast(nat.value_total as numeric(18, 1))                    as country_men_share_pct,
+        s.previous_year,
+        p.baseline_year,
+        cast(b.value_total as numeric(18, 1))                      as men_share_baseline_pct,
+        s.has_break_since_previous_year,
+        case when s.baseline_year = p.baseline_year then s.has_break_since_baseline end
+                                                                   as has_break_since_baseline,
+        s.area_code,
+        cast(null as varchar)                                      as note
+    from series as s
+    cross join params as p
+    inner join marts.dim_area as a on a.area_code = s.area_code
+    left join series as b on b.year = p.baseline_year
+    left join marts.mart_gender_gap as cty
+        on cty.indicator_id = s.indicator_id and cty.area_code = a.county_code and cty.year = s.year
+           and a.area_level = 'municipality'
+    left join marts.mart_gender_gap as nat
+        on nat.indicator_id = s.indicator_id and nat.area_code = '00' and nat.year = s.year
 )
+select * from answer
+union all
 select
-    s.area_code,
-    a.area_name,
-    s.year,
-    s.value_total                                   as men_share_pct,
-    s.women_share                                   as women_share_pct,
-    s.distance_to_parity                            as distance_to_parity_pp,
-    s.is_at_parity                                  as is_within_40_60,
-    s.previous_year,
-    s.value_total_change_prev_year                  as men_share_change_prev_year_pp,
-    s.direction_of_change,
-    p.baseline_year,
-    b.value_total                                   as men_share_baseline_pct,
-    s.value_total - b.value_total                   as men_share_change_since_baseline_pp,
-    cty.value_total                                 as county_men_share_pct,
-    nat.value_total                                 as country_men_share_pct,
-    s.has_break_since_previous_year,
-    case when s.baseline_year = p.baseline_year then s.has_break_since_baseline end
-                                                    as has_break_since_baseline
-from series as s
-cross join params as p
-inner join marts.dim_area as a on a.area_code = s.area_code
-left join series as b on b.year = p.baseline_year
-left join marts.mart_gender_gap as cty
-    on cty.indicator_id = s.indicator_id and cty.area_code = a.county_code and cty.year = s.year
-       and a.area_level = 'municipality'
-left join marts.mart_gender_gap as nat
-    on nat.indicator_id = s.indicator_id and nat.area_code = '00' and nat.year = s.year
-order by s.year;
+    null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, p.area_code,
+    case
+        when not exists (select 1 from kpi) then
+            p.kolada_kpi || ' is not a Kolada KPI of the catalog (marts.dim_indicator.source_ref): check the parameter'
+        when not exists (select 1 from marts.dim_area as a where a.area_code = p.area_code) then
+            'area ' || p.area_code || ' is not in marts.dim_area: check the parameter'
+        else 'no value of ' || p.kolada_kpi || ' for area ' || p.area_code || ' in this warehouse: replay data hold '
+             || 'it for 0180, 1280 and 1480 only; a live run (JAMSTAT_MODE=live make run) fetches every area'
+    end
+from params as p
+where not exists (select 1 from answer)
+order by year;

@@ -9,7 +9,8 @@
 -- For each indicator the municipality has a value for, its latest such year; one row per sex published
 -- (K women, M men, T total; single-value KPIs such as a men's share only have T).
 --
--- Columns
+-- Columns (in this order: the answer first, codes and technical columns after it; values rounded to 1 decimal,
+-- ratios to 2, for presentation; the marts keep full precision)
 --   goal_id, subgoal_key           strategy goal / sub-goal of the indicator
 --   indicator_id, source_ref       catalog key and the source series (Kolada KPI id or SCB table/ContentsCode)
 --   indicator_name_sv              indicator name (Swedish)
@@ -27,6 +28,7 @@
 --   n_municipalities_with_value, n_municipalities_in_county   how complete the county comparison is
 --   desired_direction              parity | gap_to_zero | higher_is_better | lower_is_better | context: whether a
 --                                  higher value is good depends on this (and on sex), so read diffs with it
+--   note                           null on an answer; when there is none, the only row, saying why
 --
 -- Caveats
 --   * "Latest year" is per indicator, so rows can be from different years; compare years before comparing values.
@@ -51,34 +53,60 @@ latest as (
     from bench
     where value is not null
     group by indicator_id
+),
+answer as (
+    select
+        i.indicator_name_sv,
+        b.area_name,
+        b.year,
+        b.sex,
+        cast(b.value as numeric(18, 1))            as value,
+        cast(b.county_value as numeric(18, 1))     as county_value,
+        cast(b.country_value as numeric(18, 1))    as country_value,
+        cast(b.diff_to_county as numeric(18, 1))   as diff_to_county,
+        cast(b.diff_to_country as numeric(18, 1))  as diff_to_country,
+        b.rank_in_county_desc,
+        b.unit,
+        i.desired_direction,
+        i.goal_id,
+        i.subgoal_key,
+        b.indicator_id,
+        i.source_ref,
+        i.value_semantics,
+        b.area_code,
+        b.county_code,
+        b.county_value_basis,
+        cast(b.ratio_to_county as numeric(18, 2))  as ratio_to_county,
+        cast(b.ratio_to_country as numeric(18, 2)) as ratio_to_country,
+        b.n_municipalities_with_value,
+        b.n_municipalities_in_county,
+        cast(null as varchar)                      as note,
+        s.sort_order
+    from bench as b
+    inner join latest as l on l.indicator_id = b.indicator_id and l.year = b.year
+    inner join marts.dim_indicator as i on i.indicator_id = b.indicator_id
+    inner join marts.dim_sex as s on s.sex = b.sex
 )
 select
-    i.goal_id,
-    i.subgoal_key,
-    b.indicator_id,
-    i.source_ref,
-    i.indicator_name_sv,
-    i.value_semantics,
-    b.unit,
-    b.area_code,
-    b.area_name,
-    b.year,
-    b.sex,
-    b.value,
-    b.county_code,
-    b.county_value,
-    b.county_value_basis,
-    b.country_value,
-    b.diff_to_county,
-    b.diff_to_country,
-    b.ratio_to_county,
-    b.ratio_to_country,
-    b.rank_in_county_desc,
-    b.n_municipalities_with_value,
-    b.n_municipalities_in_county,
-    i.desired_direction
-from bench as b
-inner join latest as l on l.indicator_id = b.indicator_id and l.year = b.year
-inner join marts.dim_indicator as i on i.indicator_id = b.indicator_id
-inner join marts.dim_sex as s on s.sex = b.sex
-order by i.goal_id, i.subgoal_key, b.indicator_id, s.sort_order;
+    indicator_name_sv, area_name, year, sex, value, county_value, country_value, diff_to_county, diff_to_country,
+    rank_in_county_desc, unit, desired_direction, goal_id, subgoal_key, indicator_id, source_ref, value_semantics,
+    area_code, county_code, county_value_basis, ratio_to_county, ratio_to_country, n_municipalities_with_value,
+    n_municipalities_in_county, note
+from (
+    select * from answer
+    union all
+    select
+        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+        p.area_code, null, null, null, null, null, null,
+        case
+            when not exists (select 1 from marts.dim_area as a
+                             where a.area_code = p.area_code and a.area_level = 'municipality') then
+                p.area_code || ' is not a municipality code in marts.dim_area: check the parameter'
+            else 'no indicator value for municipality ' || p.area_code || ' in this warehouse: replay data hold few '
+                 || 'areas (0180 has some); a live run (JAMSTAT_MODE=live make run) fetches every municipality'
+        end,
+        null
+    from params as p
+    where not exists (select 1 from answer)
+) as rows_out
+order by goal_id, subgoal_key, indicator_id, sort_order;

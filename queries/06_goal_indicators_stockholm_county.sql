@@ -10,16 +10,17 @@
 -- Stockholms län; a municipality code or '00' Riket work too).
 --
 -- One row per catalog indicator of the goal — ALSO those without a value for the area (then year and all values
--- are null and data_note says why), so the gaps in the follow-up stay visible.
+-- are null and note says why), so the gaps in the follow-up stay visible.
 --
--- Columns
+-- Columns (in this order: the answer first, codes and technical columns after it; values rounded to 1 decimal,
+-- ratios to 2, for presentation; the marts keep full precision)
 --   subgoal_key, indicator_id, source, source_ref, indicator_name_sv, unit
 --   origin                    seed (the strategy names it) | seed_proxy (stands in for one) | added (not in the
 --                             strategy) | context (background: shown here, never judged or counted)
 --   counts_in_followup        false for background rows and for the second row of a pair carrying the same
 --                             information (e.g. women's share of VAB days next to men's): they never count twice
 --   geography_levels          levels the source publishes; an indicator published for municipality;country only
---                             can never have a county value (see data_note)
+--                             can never have a county value (see note)
 --   year                      latest year with a value for the area (per indicator; can differ between rows)
 --   value_women, value_men    K / M values (null for single-value KPIs such as a men's share)
 --   value_total               T as published; for single-value KPIs the measure itself (e.g. men's share in %)
@@ -39,7 +40,7 @@
 --                             (2 points for surveys) is unchanged; a value repeated by design has none
 --   has_break_since_previous_year   a known series break in between (change not comparable)
 --   series_breaks             the catalog's break notes (e.g. AKU redesign 2021, NTU method change 2017)
---   data_note                 why a row is empty: nobody publishes it / published by X, not fetched yet / not
+--   note                 why a row is empty: nobody publishes it / published by X, not fetched yet / not
 --                             published at this level / not loaded
 --
 -- Caveats
@@ -76,38 +77,38 @@ latest as (
 )
 select
     i.subgoal_key,
-    i.indicator_id,
-    i.source,
-    i.source_ref,
     i.indicator_name_sv,
-    i.unit,
-    i.origin,
-    i.counts_in_followup,
-    i.geography_levels,
-    a.area_code,
     a.area_name,
     l.year,
-    g.value_women,
-    g.value_men,
-    g.value_total,
-    g.gap_women_minus_men,
-    i.judged_on,
-    g.parity_metric,
-    g.parity_metric_value,
-    g.parity_target,
-    g.parity_tolerance,
-    g.distance_to_parity,
+    cast(g.value_women as numeric(18, 1))           as value_women,
+    cast(g.value_men as numeric(18, 1))             as value_men,
+    cast(g.value_total as numeric(18, 1))           as value_total,
+    cast(g.gap_women_minus_men as numeric(18, 1))   as gap_women_minus_men,
+    cast(g.distance_to_parity as numeric(18, 1))    as distance_to_parity,
     g.is_at_parity,
     g.direction_of_change,
-    g.has_break_since_previous_year,
-    i.series_breaks,
     case
         when l.year is not null then null
         when i.source_status = 'no_public_source' then 'no public source for this indicator'
         when i.source_status = 'public_source_not_ingested' then 'published by ' || i.publisher || ', not fetched yet'
         when i.geography_levels not like '%' || a.area_level || '%' then 'not published at ' || a.area_level || ' level'
         else 'no value loaded for this area'
-    end as data_note
+    end as note,
+    i.unit,
+    i.origin,
+    i.counts_in_followup,
+    i.judged_on,
+    g.parity_metric,
+    cast(g.parity_metric_value as numeric(18, 1))   as parity_metric_value,
+    cast(g.parity_target as numeric(18, 1))         as parity_target,
+    cast(g.parity_tolerance as numeric(18, 1))      as parity_tolerance,
+    g.has_break_since_previous_year,
+    i.series_breaks,
+    i.indicator_id,
+    i.source,
+    i.source_ref,
+    i.geography_levels,
+    a.area_code
 from indicators as i
 cross join area as a
 left join latest as l on l.indicator_id = i.indicator_id

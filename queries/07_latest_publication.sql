@@ -15,7 +15,10 @@
 --                           "replay" means recorded API payloads (ingest/replay/recordings), not today's data
 --   storage_version         DuckDB storage version of the file
 --   n_publications          publications so far (this is number n_publications)
+--   identical_to_previous   true when every mart equals the previous publication's (a re-run on unchanged
+--                           data); null for the first publication
 --   gate, gate_passed       a gate and whether it passed (a published warehouse has passed all of them)
+--   gate_verdict            PASS | WARN (passed, with warned checks; see the run's quality report) | FAIL
 --   gate_checks             number of checks the gate ran
 --   gate_failed             JSON array of failed checks ([] when none)
 --   row_counts              JSON object: rows per mart in this publication
@@ -44,9 +47,11 @@ select
     l.source_modes,
     l.storage_version,
     l.n_publications,
+    l.identical_to_previous,
     g.i + 1                                                  as gate_number,
     (l.gates -> g.i) ->> 'gate'                              as gate,
     ((l.gates -> g.i) ->> 'success') = 'true'                as gate_passed,
+    (l.gates -> g.i) ->> 'verdict'                           as gate_verdict,
     cast((l.gates -> g.i) ->> 'checks' as integer)           as gate_checks,
     cast((l.gates -> g.i) -> 'failed' as varchar)            as gate_failed,
     l.row_counts

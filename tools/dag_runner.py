@@ -1,6 +1,7 @@
 """Run `airflow dags test <dag_id>` for several DAGs in turn inside one Python process: the Airflow CLI's own
 parser and command, so each is a real DAG run, but Airflow's start-up (imports, configuration, the in-process
-execution API) is paid once instead of once per DAG. A failing DAG does not stop the next one.
+execution API) is paid once instead of once per DAG. A failing DAG does not stop the next one. Each task also
+writes its log file where the Airflow UI reads it (tools.task_logs).
 
 Each DAG's output is framed by marker lines (BEGIN/END, see `marker`) so `make run` can split the log per DAG.
 Exit status: 0 when every DAG run succeeded, 1 otherwise.
@@ -12,6 +13,7 @@ import time
 import traceback
 
 BEGIN, END = "=== jamstat dag_runner BEGIN", "=== jamstat dag_runner END"
+TASK_LOGS = "=== jamstat dag_runner TASK_LOGS"  # followed by the folder the task log files go to
 
 
 def marker(kind: str, dag_id: str, **fields) -> str:
@@ -21,6 +23,10 @@ def marker(kind: str, dag_id: str, **fields) -> str:
 def run(dag_ids: list[str]) -> int:
     from airflow.cli import cli_parser
 
+    from tools import task_logs
+
+    task_logs.enable()
+    print(marker(TASK_LOGS, task_logs.base_log_folder()), flush=True)
     parser = cli_parser.get_parser()
     worst = 0
     for dag_id in dag_ids:

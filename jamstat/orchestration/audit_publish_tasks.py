@@ -152,17 +152,36 @@ def publish(run_id: str) -> dict:
     write_report(results, report_dir / "quality_report.md")
     (report_dir / "results.json").write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
     summary["report"] = str(report_dir / "quality_report.md")
-    log.info("PUBLISHED %s: %s", summary["published_path"], json.dumps(summary["row_counts"]))
+    log.info("PUBLISHED %s: %s; gates %s%s", summary["published_path"], json.dumps(summary["row_counts"]),
+             json.dumps(summary["gate_verdicts"]),
+             "; every mart is identical to the previous publication" if summary["identical_to_previous"] else "")
     for line in describe(failures):
         log.warning("published without fresh data of %s", line)
     return summary
 
 
+def published_extra(summary: dict) -> dict:
+    """What the jamstat_published Asset event carries: which publication, rows per mart, gate verdicts, whether
+    anything changed, source modes and the ingest units it was published without."""
+    return {"publication": Path(summary["publication"]).name, "run_id": summary["run_id"],
+            "published_at": summary["published_at"], "rows_per_mart": summary["row_counts"],
+            "gate_verdicts": summary["gate_verdicts"], "identical_to_previous": summary["identical_to_previous"],
+            "source_modes": summary["source_modes"],
+            "failed_units": [f"{f.get('source')}:{f.get('unit')}" for f in summary["failed_units"]]}
+
+
 def publish_postgres() -> dict:
-    """Optional: copy the published marts into PostgreSQL for BI (a no-op unless JAMSTAT_POSTGRES_URL is set)."""
+    """Optional: copy the published marts into PostgreSQL for BI. Without JAMSTAT_POSTGRES_URL the task did
+    nothing, so it ends *skipped* with the reason (a green 'success' would claim a copy that never happened)."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from jamstat.serve.postgres import publish_if_configured
 
-    return publish_if_configured(Settings.from_env())
+    result = publish_if_configured(Settings.from_env())
+    if "skipped" in result:
+        raise AirflowSkipException(f"{result['skipped']}: no PostgreSQL copy of the marts was made (set "
+                                   "JAMSTAT_POSTGRES_URL to serve them to BI tools)")
+    return result
 
 
 def render_report(run_id: str) -> dict:

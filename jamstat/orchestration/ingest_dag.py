@@ -41,20 +41,29 @@ def build_ingest_dag(source: str, doc_md: str):
 
             return ingest_tasks.plan(source)
 
-        @task(pool=src.pool or "default_pool", map_index_template="{{ task.op_kwargs['unit'] }}")
+        # The grid labels each mapped task with its unit, indicator and a short name (set first thing, so a
+        # failed or skipped task is labelled too).
+        @task(pool=src.pool or "default_pool", map_index_template="{{ unit_label }}")
         def fetch(unit: str, run: dict) -> dict:
             from jamstat.orchestration import ingest_tasks
 
-            summary = ingest_tasks.ingest_unit(source, unit, run, get_current_context()["run_id"])
+            context = get_current_context()
+            context["unit_label"] = ingest_tasks.unit_label(source, unit)
+            summary = ingest_tasks.ingest_unit(source, unit, run, context["run_id"])
             if summary.get("status") == "no_recorded_data":
-                raise AirflowSkipException(f"{unit}: no recorded payload in replay mode ({summary.get('detail', '')})")
+                raise AirflowSkipException(f"{unit}: {ingest_tasks.SKIP_REASON} ({summary.get('detail', '')})")
             return summary
 
         @task(trigger_rule="all_done", outlets=[cfg.RAW_ASSETS[source]])
-        def record(planned: list[str], results: list) -> dict:
+        def record(planned: list[str], results: list, run: dict) -> dict:
             from jamstat.orchestration import ingest_tasks
 
-            return ingest_tasks.summarize_ingest(source, planned, list(results), get_current_context()["run_id"])
+            context = get_current_context()
+            # One slice request: iterating the lazy sequence probes one index past the end and logs an error.
+            summary = ingest_tasks.summarize_ingest(source, planned, list(results[:]), context["run_id"],
+                                                    mode=run["mode"])
+            context["outlet_events"][cfg.RAW_ASSETS[source]].extra = ingest_tasks.asset_extra(summary)
+            return summary
 
         @task(retries=0, on_failure_callback=None)  # each failed unit has notified already; retrying changes nothing
         def verify_units(summary: dict) -> dict:
@@ -63,6 +72,7 @@ def build_ingest_dag(source: str, doc_md: str):
             return ingest_tasks.verify_units(summary)
 
         units = plan()
-        verify_units(record(units, fetch.partial(run=resolve_mode()).expand(unit=units)))
+        mode = resolve_mode()
+        verify_units(record(units, fetch.partial(run=mode).expand(unit=units), mode))
 
     return ingest()

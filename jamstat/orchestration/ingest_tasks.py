@@ -39,9 +39,28 @@ def ingest_unit(source: str, unit: str, run: dict, run_id: str) -> dict:
     return summary
 
 
-def summarize_ingest(source: str, planned: list[str], results: list[dict | None], run_id: str) -> dict:
-    """One line per status, and the units that failed in this run (each failed its own task). Runs whatever
-    the fetches did, so the source's Asset announces what was committed even when some units failed."""
+SKIP_REASON = "no recorded payload in replay mode"
+LABEL_NAME_CHARS = 40
+
+
+def unit_label(source: str, unit: str) -> str:
+    """What the grid shows for one mapped fetch: the unit, the catalog indicator(s) it feeds and a short name
+    ('N00945 temporary_parental_benefit_share_men: Temporary parental benefit days taken by men, share')."""
+    from ingest.catalog import load_catalog
+
+    rows = [i for i in load_catalog() if unit in (i.indicator_id, i.source_ref) and i.source != "file"]
+    if not rows:
+        return unit
+    name = rows[0].get("indicator_name_en") or rows[0].name_sv
+    short = name if len(name) <= LABEL_NAME_CHARS else name[:LABEL_NAME_CHARS - 1].rstrip() + "…"
+    ids = ", ".join(dict.fromkeys(i.indicator_id for i in rows if i.indicator_id != unit))
+    return " ".join(p for p in (unit, ids) if p) + f": {short}"
+
+
+def summarize_ingest(source: str, planned: list[str], results: list[dict | None], run_id: str,
+                     mode: str | None = None) -> dict:
+    """The run-level summary: units loaded / unchanged / skipped (and why) / failed, batch ids and rows. Runs
+    whatever the fetches did, so the source's Asset announces what was committed even when some units failed."""
     from ingest.registry import source as registered_source
     from ingest.unit_failures import describe, failed_units, forget_unplanned
 
@@ -51,21 +70,55 @@ def summarize_ingest(source: str, planned: list[str], results: list[dict | None]
     results = [r for r in results if r]
     by_status: dict[str, list[str]] = {}
     for r in results:
-        by_status.setdefault(r.get("status", "?"), []).append(str(r.get("unit") or r.get("kpi") or r.get("spec")))
+        by_status.setdefault(r.get("status", "?"), []).append(_unit_of(r))
     failed = [f for f in failed_units(settings.state_dir) if f["source"] == batch_source and f["run_id"] == run_id]
     if failed:
         by_status["failed"] = [f["unit"] for f in failed]
     answered = {u for units in by_status.values() for u in units}
     silent = [u for u in planned if u not in answered]
-    rows = sum(int(r.get("rows") or 0) for r in results if r.get("status") == "loaded")
-    for status, unit_names in sorted(by_status.items()):
-        log.info("%s %-18s %3d  %s", source, status, len(unit_names), ", ".join(unit_names[:20]))
-    if silent:
-        log.info("%s %-18s %3d  %s", source, "skipped/no result", len(silent), ", ".join(silent[:20]))
-    for line in describe(failed):
+    skip_reason = SKIP_REASON if mode == "replay" else "no result (the task was skipped or did not run)"
+    summary = {"source": source, "mode": mode, "units": len(planned),
+               "rows_loaded": sum(int(r.get("rows") or 0) for r in results if r.get("status") == "loaded"),
+               "by_status": {k: len(v) for k, v in by_status.items()},
+               "units_by_status": by_status, "skipped": {"units": silent, "reason": skip_reason} if silent else None,
+               "batches": {_unit_of(r): {"batch_id": r.get("batch_id"), "rows": r.get("rows"),
+                                         "status": r.get("status")} for r in results if r.get("batch_id")},
+               "failed": describe(failed)}
+    log.info("%s", "\n".join(run_summary_lines(summary)))  # one record: make run echoes it whole
+    for line in summary["failed"]:
         log.error("FAILED %s", line)
-    return {"source": source, "units": len(planned), "rows_loaded": rows,
-            "by_status": {k: len(v) for k, v in by_status.items()}, "failed": describe(failed)}
+    return summary
+
+
+def _unit_of(result: dict) -> str:
+    return str(result.get("unit") or result.get("kpi") or result.get("spec"))
+
+
+def run_summary_lines(summary: dict) -> list[str]:
+    """The record task's log: one line per outcome, naming the units (the first 20) and why any were skipped."""
+    lines = [f"RUN SUMMARY ingest_{summary['source']} (source mode {summary.get('mode') or '?'}): "
+             f"{summary['units']} unit(s) planned, {summary['rows_loaded']} row(s) loaded"]
+    for status, units in sorted(summary["units_by_status"].items()):
+        lines.append(f"  {status:<18} {len(units):3d}  {', '.join(units[:20])}{' …' if len(units) > 20 else ''}")
+    if skipped := summary.get("skipped"):
+        units = skipped["units"]
+        lines.append(f"  {'skipped':<18} {len(units):3d}  {skipped['reason']}: {', '.join(units[:20])}"
+                     + (" …" if len(units) > 20 else ""))
+    if not summary["units"]:
+        lines.append("  nothing planned: no unit to fetch in this run")
+    return lines
+
+
+def asset_extra(summary: dict) -> dict:
+    """What the source's Asset event carries (the Assets view and transform_publish's triggering event show it):
+    source mode, rows, batch ids per unit, and the units per outcome."""
+    skipped = summary.get("skipped") or {}
+    return {"source": summary["source"], "source_mode": summary.get("mode"), "units_planned": summary["units"],
+            "rows_loaded": summary["rows_loaded"], "by_status": summary["by_status"],
+            "loaded": summary["units_by_status"].get("loaded", []),
+            "unchanged": summary["units_by_status"].get("unchanged", []),
+            "skipped": skipped.get("units", []), "skipped_reason": skipped.get("reason"),
+            "failed": summary["failed"], "batches": summary["batches"]}
 
 
 def verify_units(summary: dict) -> dict:

@@ -30,10 +30,11 @@ CREATE TABLE IF NOT EXISTS pub.{PUBLISHED_SCHEMA}.publications (
     published_at TIMESTAMP NOT NULL,
     source_modes VARCHAR,      -- JSON list of modes (live/replay) of the batches in this publication
     row_counts VARCHAR,        -- JSON object mart -> rows
-    gate_results VARCHAR,      -- JSON list of {{gate, success, checks, failed}}
+    gate_results VARCHAR,      -- JSON list of {{gate, success, verdict, checks, failed, warned}}
     storage_version VARCHAR,
     candidate_sha256 VARCHAR,  -- the exact candidate file every gate audited
-    failed_units VARCHAR       -- JSON list of ingest units whose last attempt failed, with how stale their data is
+    failed_units VARCHAR,      -- JSON list of ingest units whose last attempt failed, with how stale their data is
+    identical_to_previous BOOLEAN  -- every mart equals the previous publication's (null for the first one)
 )"""
 
 
@@ -63,10 +64,36 @@ def gate_digest(gate_results: list[dict]) -> list[dict]:
     digest = []
     for g in gate_results:
         checks = g.get("checks") or []
-        digest.append({"gate": g.get("gate"), "success": bool(g.get("success")), "checks": len(checks),
-                       "failed": [c.get("check") for c in checks if not c.get("success")][:20],
-                       "error": g.get("error")})
+        warned = [c.get("check") for c in checks if c.get("status") == "warned"]
+        verdict = "FAIL" if not g.get("success") else "WARN" if warned else "PASS"
+        digest.append({"gate": g.get("gate"), "success": bool(g.get("success")), "verdict": verdict,
+                       "checks": len(checks), "failed": [c.get("check") for c in checks if not c.get("success")][:20],
+                       "warned": warned[:20], "error": g.get("error")})
     return digest
+
+
+def _same_as_previous(con, tables: list[str]) -> bool | None:
+    """Whether every mart of the new file (`pub`) equals the previous publication's (`prev`) as a multiset of
+    rows; None when there is no previous publication."""
+    previous = [r[0] for r in con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = 'prev' AND schema_name = ? "
+        "AND table_name <> 'publications' ORDER BY table_name", [PUBLISHED_SCHEMA]).fetchall()]
+    if not previous:
+        return None
+    if previous != tables:
+        return False
+    for t in tables:
+        new, old = f"pub.{PUBLISHED_SCHEMA}.{t}", f"prev.{PUBLISHED_SCHEMA}.{t}"
+        columns = "SELECT column_name, data_type FROM duckdb_columns() WHERE database_name = ? AND schema_name = ? " \
+                  "AND table_name = ? ORDER BY column_index"
+        if con.execute(columns, ["pub", PUBLISHED_SCHEMA, t]).fetchall() != \
+                con.execute(columns, ["prev", PUBLISHED_SCHEMA, t]).fetchall():
+            return False
+        differing = con.execute(f"SELECT (SELECT count(*) FROM (SELECT * FROM {new} EXCEPT ALL SELECT * FROM {old})) "
+                                f"+ (SELECT count(*) FROM (SELECT * FROM {old} EXCEPT ALL SELECT * FROM {new}))")
+        if differing.fetchone()[0]:
+            return False
+    return True
 
 
 def audited_digest(run_id: str, gate_results: list[dict]) -> str:
@@ -81,9 +108,9 @@ def audited_digest(run_id: str, gate_results: list[dict]) -> str:
     return next(iter(digests.values()))
 
 
-def _copy_marts(candidate: Path, target: Path, previous: Path, audit_row: dict) -> tuple[dict, list[str]]:
+def _copy_marts(candidate: Path, target: Path, previous: Path, audit_row: dict) -> tuple[dict, list[str], bool | None]:
     """Copy the candidate's marts into a new DuckDB file with the audit trail carried forward and this run's
-    row appended; returns (row counts per mart, source modes)."""
+    row appended; returns (row counts per mart, source modes, whether the marts equal the previous ones)."""
     import duckdb
 
     con = duckdb.connect()
@@ -101,20 +128,23 @@ def _copy_marts(candidate: Path, target: Path, previous: Path, audit_row: dict) 
             con.execute(f"CREATE TABLE pub.{PUBLISHED_SCHEMA}.{t} AS SELECT * FROM cand.{PUBLISHED_SCHEMA}.{t}")
             row_counts[t] = con.execute(f"SELECT count(*) FROM pub.{PUBLISHED_SCHEMA}.{t}").fetchone()[0]
         con.execute(PUBLICATIONS_DDL)
+        identical = None
         if previous.exists():  # carry the audit trail forward
             con.execute(f"ATTACH '{previous.resolve()}' AS prev (READ_ONLY)")
+            identical = _same_as_previous(con, tables)
             if con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name='prev' AND schema_name=? "
                            "AND table_name='publications'", [PUBLISHED_SCHEMA]).fetchone()[0]:
                 con.execute(f"INSERT INTO pub.{PUBLISHED_SCHEMA}.publications BY NAME "
                             f"SELECT * FROM prev.{PUBLISHED_SCHEMA}.publications")
             con.execute("DETACH prev")
-        row = {**audit_row, "source_modes": json.dumps(modes), "row_counts": json.dumps(row_counts)}
+        row = {**audit_row, "source_modes": json.dumps(modes), "row_counts": json.dumps(row_counts),
+               "identical_to_previous": identical}
         con.execute(f"INSERT INTO pub.{PUBLISHED_SCHEMA}.publications ({', '.join(row)}) "
                     f"VALUES ({', '.join('?' * len(row))})", list(row.values()))
         con.execute("CHECKPOINT pub")
     finally:
         con.close()
-    return row_counts, modes
+    return row_counts, modes, identical
 
 
 def _verify(database: Path, row_counts: dict) -> None:
@@ -144,7 +174,7 @@ def publish(settings: Settings, *, run_id: str, gate_results: list[dict], candid
                  "storage_version": PUBLISHED_STORAGE_VERSION, "candidate_sha256": audited,
                  "failed_units": json.dumps(failed_units or [], ensure_ascii=False)}
     try:
-        row_counts, modes = _copy_marts(candidate, staged.database, settings.published_path, audit_row)
+        row_counts, modes, identical = _copy_marts(candidate, staged.database, settings.published_path, audit_row)
         if candidate_digest(candidate) != audited:
             raise PublishError(f"refusing to publish run {run_id}: {candidate} changed while it was being copied")
         _verify(staged.database, row_counts)
@@ -153,9 +183,11 @@ def publish(settings: Settings, *, run_id: str, gate_results: list[dict], candid
         shutil.rmtree(staged.path, ignore_errors=True)
         raise
     final = publications.commit(settings, staged)
-    log.info("published %s (%d tables, storage %s)", final, len(row_counts), PUBLISHED_STORAGE_VERSION)
+    log.info("published %s (%d tables, storage %s)%s", final, len(row_counts), PUBLISHED_STORAGE_VERSION,
+             "; every mart is identical to the previous publication" if identical else "")
     return {"published_path": str(settings.published_path), "publication": str(final),
             "published_at": published_at.isoformat(), "run_id": run_id, "row_counts": row_counts,
             "source_modes": modes, "exports": str(settings.exports_dir / "current"),
             "storage_version": PUBLISHED_STORAGE_VERSION, "candidate_sha256": audited,
-            "failed_units": failed_units or []}
+            "failed_units": failed_units or [], "identical_to_previous": identical,
+            "gate_verdicts": {g["gate"]: g["verdict"] for g in gate_digest(gate_results)}}

@@ -32,3 +32,45 @@ def test_progress_reads_each_dags_result_and_splits_the_log(tmp_path, line, dag,
     progress.feed(line + "\n")
     assert progress.results == {dag: ok}
     assert "[DAG TEST] end task task_id=plan" in (tmp_path / f"{dag}.log").read_text()
+
+
+def test_summary_shows_a_gate_with_warned_checks_as_warn():
+    from jamstat.publish.swap import gate_digest
+
+    gates = gate_digest([
+        {"gate": "dbt", "success": True, "checks": [{"check": "a", "success": True, "status": "passed"},
+                                                    {"check": "not_null_x", "success": True, "status": "warned"}]},
+        {"gate": "soda", "success": True, "checks": [{"check": "b", "success": True, "status": "passed"}]},
+        {"gate": "freshness", "success": False, "checks": [{"check": "c", "success": False, "status": "failed"}]}])
+    assert [g["verdict"] for g in gates] == ["WARN", "PASS", "FAIL"]
+    lines = make_run.gate_lines(gates)
+    assert lines[0].split()[:2] == ["WARN", "dbt"] and "warned: not_null_x" in lines[0]
+    assert lines[1].split()[:2] == ["PASS", "soda"]
+    assert lines[2].split()[:2] == ["FAIL", "freshness"] and "failed: c" in lines[2]
+
+
+def test_progress_reports_long_silent_tasks_and_mapped_counts(tmp_path, capsys, monkeypatch):
+    progress = make_run.DagProgress(tmp_path)
+    progress.feed("=== jamstat dag_runner BEGIN transform_publish\n")
+    progress.feed("x [info] [DAG TEST] starting task_id=build_candidate map_index=-1\n")
+    capsys.readouterr()
+    progress.heartbeat()
+    assert capsys.readouterr().out == ""  # not quiet for long yet
+    monkeypatch.setattr(progress, "last_print", progress.last_print - make_run.QUIET_S - 1)
+    progress.heartbeat()
+    assert "build_candidate still running" in capsys.readouterr().out
+
+
+def test_progress_echoes_the_record_tasks_run_summary(tmp_path, capsys):
+    progress = make_run.DagProgress(tmp_path)
+    progress.feed("=== jamstat dag_runner BEGIN ingest_kolada\n")
+    for line in ("2026-11-30T09:07:38Z [info     ] RUN SUMMARY ingest_kolada (source mode replay): 63 unit(s) planned, "
+                 "0 row(s) loaded\n",
+                 "  unchanged            2  N21704, N00945\n",
+                 "  skipped             61  no recorded payload in replay mode: N05816 [jamstat.tasks] loc=x.py:9\n",
+                 "2026-11-30T09:07:39Z [info     ] Pushing xcom [task]\n"):
+        progress.feed(line)
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3:] == ["    RUN SUMMARY ingest_kolada (source mode replay): 63 unit(s) planned, 0 row(s) loaded",
+                        "      unchanged            2  N21704, N00945",
+                        "      skipped             61  no recorded payload in replay mode: N05816"]

@@ -193,3 +193,27 @@ def test_the_documented_example_mapping_ingests(settings, landing):
     df = pq.read_table(settings.batches_dir / "file" / f"{s['batch_id']}.parquet").to_pandas()
     assert dict(zip(df.sex, df.value, strict=True)) == {"K": 1250.5, "M": 980.0}
     assert set(df.source_ref) == {"vab_fk_open_data"} and set(df.area_code) == {"0180"}
+
+
+def test_landing_folder_is_created_with_a_readme_and_the_documented_example(settings):
+    from ingest.file_drop import EXAMPLE_MAPPING, ensure_landing_dir, plan_file_drops
+
+    folder = ensure_landing_dir(settings)
+    assert folder == settings.data_dir / "landing" and folder.is_dir()
+    readme = (folder / "README.txt").read_text(encoding="utf-8")
+    assert "<name>.mapping.yaml" in readme and "vab_fk.mapping.yaml.example" in readme
+    example = folder / "vab_fk.mapping.yaml.example"
+    assert example.read_bytes() == EXAMPLE_MAPPING.read_bytes()
+    assert plan_file_drops(settings) == []  # neither the README nor the example is read as a mapping
+
+
+def test_landing_folder_keeps_what_an_analyst_put_there(settings):
+    from ingest.file_drop import ensure_landing_dir
+
+    folder = settings.data_dir / "landing"
+    folder.mkdir(parents=True)
+    (folder / "README.txt").write_text("our own notes", encoding="utf-8")
+    (folder / "vab_fk.mapping.yaml.example").write_text("edited", encoding="utf-8")
+    ensure_landing_dir(settings)
+    assert (folder / "README.txt").read_text(encoding="utf-8") == "our own notes"
+    assert (folder / "vab_fk.mapping.yaml.example").read_text(encoding="utf-8") == "edited"

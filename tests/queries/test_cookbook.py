@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import decimal
 import json
 import math
 import os
@@ -29,40 +30,42 @@ N00945_REFERENCE = REPO / "ingest" / "reference" / "rKolada_n00945_vab_mans_ande
 # Real values: Kolada v3 recording of N21704 (home care 80+), 2023, Stockholm 0180.
 N21704_0180_2023 = {"K": 25.688929, "M": 15.778849, "T": 21.88749}
 N21704_0180_2023_GAP = 9.91008
+N21704_0180_2023_ROUNDED = tuple(round(N21704_0180_2023[sex], 1) for sex in "KMT")  # as the cookbook shows them
 
 EXPECTED_COLUMNS = {
     "01_parental_benefit_men_share_stockholm_county.sql": [
-        "area_code", "area_name", "year", "men_share_pct", "women_share_pct", "distance_to_parity_pp",
-        "is_within_40_60", "county_men_share_pct", "country_men_share_pct", "diff_to_county_pp",
-        "diff_to_country_pp", "rank_in_county", "n_municipalities_with_value"],
+        "area_name", "year", "men_share_pct", "women_share_pct", "distance_to_parity_pp", "is_within_40_60",
+        "rank_in_county", "county_men_share_pct", "country_men_share_pct", "diff_to_county_pp", "diff_to_country_pp",
+        "n_municipalities_with_value", "area_code", "note"],
     "02_parental_benefit_days_per_recipient_gap.sql": [
-        "area_code", "area_name", "year", "days_women", "days_men", "days_total", "gap_days_women_minus_men",
-        "women_pct_of_men", "distance_to_parity_pct", "country_gap_days", "gap_diff_to_country_days",
-        "rank_largest_gap"],
+        "area_name", "year", "days_women", "days_men", "days_total", "gap_days_women_minus_men", "women_pct_of_men",
+        "distance_to_parity_pct", "rank_largest_gap", "country_gap_days", "gap_diff_to_country_days", "area_code",
+        "note"],
     "03_vab_men_share_trend.sql": [
-        "area_code", "area_name", "year", "men_share_pct", "women_share_pct", "distance_to_parity_pp",
-        "is_within_40_60", "previous_year", "men_share_change_prev_year_pp", "direction_of_change",
-        "baseline_year", "men_share_baseline_pct", "men_share_change_since_baseline_pp", "county_men_share_pct",
-        "country_men_share_pct", "has_break_since_previous_year", "has_break_since_baseline"],
+        "area_name", "year", "men_share_pct", "women_share_pct", "distance_to_parity_pp", "is_within_40_60",
+        "direction_of_change", "men_share_change_prev_year_pp", "men_share_change_since_baseline_pp",
+        "county_men_share_pct", "country_men_share_pct", "previous_year", "baseline_year", "men_share_baseline_pct",
+        "has_break_since_previous_year", "has_break_since_baseline", "area_code", "note"],
     "04_subgoals_without_statistics.sql": [
         "subgoal_key", "goal_id", "subgoal_id", "subgoal_sv", "subgoal_en", "is_strategy_subgoal",
         "national_goal_2016_id", "n_indicators_in_catalog", "n_indicators_counted", "n_indicators_ingested",
         "n_indicators_with_public_source", "status_stockholm_county", "status_any_area", "publishers_not_ingested",
         "n_area_years_with_data", "latest_year_with_data"],
     "05_municipality_vs_county_and_country.sql": [
-        "goal_id", "subgoal_key", "indicator_id", "source_ref", "indicator_name_sv", "value_semantics", "unit",
-        "area_code", "area_name", "year", "sex", "value", "county_code", "county_value", "county_value_basis",
-        "country_value", "diff_to_county", "diff_to_country", "ratio_to_county", "ratio_to_country",
-        "rank_in_county_desc", "n_municipalities_with_value", "n_municipalities_in_county", "desired_direction"],
+        "indicator_name_sv", "area_name", "year", "sex", "value", "county_value", "country_value", "diff_to_county",
+        "diff_to_country", "rank_in_county_desc", "unit", "desired_direction", "goal_id", "subgoal_key",
+        "indicator_id", "source_ref", "value_semantics", "area_code", "county_code", "county_value_basis",
+        "ratio_to_county", "ratio_to_country", "n_municipalities_with_value", "n_municipalities_in_county", "note"],
     "06_goal_indicators_stockholm_county.sql": [
-        "subgoal_key", "indicator_id", "source", "source_ref", "indicator_name_sv", "unit", "origin",
-        "counts_in_followup", "geography_levels", "area_code", "area_name", "year", "value_women", "value_men",
-        "value_total", "gap_women_minus_men", "judged_on", "parity_metric", "parity_metric_value", "parity_target",
-        "parity_tolerance", "distance_to_parity", "is_at_parity", "direction_of_change",
-        "has_break_since_previous_year", "series_breaks", "data_note"],
+        "subgoal_key", "indicator_name_sv", "area_name", "year", "value_women", "value_men", "value_total",
+        "gap_women_minus_men", "distance_to_parity", "is_at_parity", "direction_of_change", "note", "unit", "origin",
+        "counts_in_followup", "judged_on", "parity_metric", "parity_metric_value", "parity_target",
+        "parity_tolerance", "has_break_since_previous_year", "series_breaks", "indicator_id", "source", "source_ref",
+        "geography_levels", "area_code"],
     "07_latest_publication.sql": [
         "run_id", "published_at", "git_commit", "source_modes", "storage_version", "n_publications",
-        "gate_number", "gate", "gate_passed", "gate_checks", "gate_failed", "row_counts"],
+        "identical_to_previous", "gate_number", "gate", "gate_passed", "gate_verdict", "gate_checks", "gate_failed",
+        "row_counts"],
 }
 
 
@@ -92,11 +95,15 @@ def with_param(sql: str, old: str, new: str) -> str:
     return sql.replace(old, new)
 
 
-def run_sql(warehouse: Path, sql: str) -> tuple[list[str], list[dict]]:
+def run_sql(warehouse: Path, sql: str, *, as_float: bool = True) -> tuple[list[str], list[dict]]:
+    """Columns and rows; the rounded numeric columns come back as floats (as_float) for easy comparison."""
     with duckdb.connect(str(warehouse), read_only=True) as con:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description]
-        return columns, [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+        rows = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+    if as_float:
+        rows = [{k: float(v) if isinstance(v, decimal.Decimal) else v for k, v in r.items()} for r in rows]
+    return columns, rows
 
 
 def query(warehouse: Path, name: str) -> list[dict]:
@@ -139,6 +146,42 @@ def test_runs_as_documented_in_the_duckdb_cli(warehouse, name):
         assert column in out
 
 
+def _keywords_not_fit_for_column_names(con) -> set[str]:
+    """DuckDB's own reserved keywords, plus `rows` and `years`: unreserved, but SQL syntax (window frames,
+    interval units) that makes an ad-hoc query hard to read or to write."""
+    reserved = {r[0] for r in con.execute(
+        "select keyword_name from duckdb_keywords() where keyword_category = 'reserved'").fetchall()}
+    assert {"select", "order", "group"} <= reserved  # the list is DuckDB's, not empty
+    return reserved | {"rows", "years"}
+
+
+def test_no_mart_or_query_column_is_named_with_a_keyword(warehouse):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        banned = _keywords_not_fit_for_column_names(con)
+        mart_columns = con.execute("select table_name, column_name from duckdb_columns() "
+                                   "where schema_name = 'marts'").fetchall()
+    assert len(mart_columns) > 100
+    assert [(t, c) for t, c in mart_columns if c.lower() in banned] == []
+    for name in sorted(EXPECTED_COLUMNS):
+        columns, _ = run_sql(warehouse, sql_of(name))
+        assert [c for c in columns if c.lower() in banned] == [], name
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_COLUMNS))
+def test_numbers_are_rounded_for_presentation(warehouse, name):
+    """No float reaches the analyst: every non-integer number is a numeric with at most 2 decimals."""
+    sql = sql_of(name)
+    for old, new in (("'N00943' as kolada_kpi", "'N00945' as kolada_kpi"),
+                     ("'N00939' as kolada_kpi", "'N21704' as kolada_kpi"), ("'01' as area_code", "'0180' as area_code")):
+        sql = sql.replace(old, new)  # parameters with replay data, so there are numbers to look at
+    _, rows = run_sql(warehouse, sql, as_float=False)
+    values = [v for r in rows for v in r.values() if isinstance(v, float | decimal.Decimal)]
+    assert not [v for v in values if isinstance(v, float)], name
+    assert all(v.as_tuple().exponent >= -2 for v in values), name
+    if name.startswith(("01", "02", "03", "05", "06")):
+        assert values, f"{name}: no number to check"
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED_COLUMNS))
 def test_parses_as_postgresql(name):
     sqlglot = pytest.importorskip("sqlglot")
@@ -149,8 +192,25 @@ def test_parses_as_postgresql(name):
 
 
 # --- results on the replay warehouse ------------------------------------------------------------------------------
-def test_01_men_share_parental_benefit_is_empty_on_replay_data(warehouse):
-    assert query(warehouse, "01_parental_benefit_men_share_stockholm_county.sql") == []
+def only_note(rows: list[dict]) -> str:
+    """An empty answer is one row whose note says why, every other column null."""
+    assert len(rows) == 1, rows
+    (row,) = rows
+    assert all(v is None for k, v in row.items() if k not in ("note", "area_code")), row
+    assert row["note"]
+    return row["note"]
+
+
+def test_01_men_share_parental_benefit_on_replay_data_says_why_it_is_empty(warehouse):
+    note = only_note(query(warehouse, "01_parental_benefit_men_share_stockholm_county.sql"))
+    assert note.startswith("no value of N00943 for any municipality of county 01 in this warehouse")
+    assert "JAMSTAT_MODE=live" in note
+
+
+def test_01_a_kpi_outside_the_catalog_is_named(warehouse):
+    sql = with_param(sql_of("01_parental_benefit_men_share_stockholm_county.sql"),
+                     "'N00943' as kolada_kpi", "'N99999' as kolada_kpi")
+    assert only_note(run_sql(warehouse, sql)[1]).startswith("N99999 is not a Kolada KPI of the catalog")
 
 
 def test_01_logic_on_a_kpi_that_has_replay_data(warehouse):
@@ -169,11 +229,13 @@ def test_01_logic_on_a_kpi_that_has_replay_data(warehouse):
     assert first["rank_in_county"] == 1 and first["n_municipalities_with_value"] == 1
     assert first["county_men_share_pct"] is None and first["country_men_share_pct"] is None  # not recorded
     assert all(r["men_share_pct"] is None and r["rank_in_county"] is None for r in rest)
+    assert all(r["note"] is None for r in rows)
     assert {r["area_code"][:2] for r in rows} == {"01"}
 
 
-def test_02_days_per_recipient_gap_is_empty_on_replay_data(warehouse):
-    assert query(warehouse, "02_parental_benefit_days_per_recipient_gap.sql") == []
+def test_02_days_per_recipient_gap_on_replay_data_says_why_it_is_empty(warehouse):
+    note = only_note(query(warehouse, "02_parental_benefit_days_per_recipient_gap.sql"))
+    assert note.startswith("no value of N00939 for any municipality of county 01 in this warehouse")
 
 
 def test_02_logic_on_a_kpi_that_has_replay_data(warehouse):
@@ -184,10 +246,8 @@ def test_02_logic_on_a_kpi_that_has_replay_data(warehouse):
     assert len(rows) == 26 and {r["year"] for r in rows} == {2023}
     stockholm = rows[0]
     assert stockholm["area_code"] == "0180"
-    assert stockholm["days_women"] == N21704_0180_2023["K"]
-    assert stockholm["days_men"] == N21704_0180_2023["M"]
-    assert stockholm["days_total"] == N21704_0180_2023["T"]
-    assert stockholm["gap_days_women_minus_men"] == pytest.approx(N21704_0180_2023_GAP)
+    assert (stockholm["days_women"], stockholm["days_men"], stockholm["days_total"]) == N21704_0180_2023_ROUNDED
+    assert stockholm["gap_days_women_minus_men"] == round(N21704_0180_2023_GAP, 1)
     assert stockholm["rank_largest_gap"] == 1
     assert all(r["gap_days_women_minus_men"] is None for r in rows[1:])
 
@@ -199,17 +259,18 @@ def test_03_vab_trend_for_stockholm_matches_the_rkolada_recording(warehouse):
     assert years == list(range(2014, 2021))  # Kolada years from 2014 by default; recordings end 2020
     for r in rows:
         assert r["area_code"] == "0180" and r["area_name"] == "Stockholm"
-        assert r["men_share_pct"] == pytest.approx(reference[r["year"]], abs=1e-9)
-        assert r["women_share_pct"] == pytest.approx(100 - reference[r["year"]], abs=1e-9)
-        assert r["men_share_change_since_baseline_pp"] == pytest.approx(reference[r["year"]] - reference[2014])
-        assert r["baseline_year"] == 2014 and r["men_share_baseline_pct"] == pytest.approx(reference[2014])
+        assert r["men_share_pct"] == pytest.approx(reference[r["year"]], abs=0.05)  # rounded to 1 decimal
+        assert r["women_share_pct"] == pytest.approx(100 - reference[r["year"]], abs=0.05)
+        assert r["men_share_change_since_baseline_pp"] == pytest.approx(reference[r["year"]] - reference[2014],
+                                                                        abs=0.05)
+        assert r["baseline_year"] == 2014 and r["men_share_baseline_pct"] == 38.6
         assert r["has_break_since_baseline"] is False and r["has_break_since_previous_year"] is False
         assert r["county_men_share_pct"] is None and r["country_men_share_pct"] is None
     by_year = {r["year"]: r for r in rows}
-    assert by_year[2014]["men_share_pct"] == pytest.approx(38.61051404)
-    assert by_year[2020]["men_share_pct"] == pytest.approx(40.8)
-    assert by_year[2020]["men_share_change_since_baseline_pp"] == pytest.approx(40.8 - 38.61051404)
-    assert by_year[2020]["men_share_change_prev_year_pp"] == pytest.approx(40.8 - 39.3)
+    assert by_year[2014]["men_share_pct"] == 38.6  # 38.61051404, rounded for presentation
+    assert by_year[2020]["men_share_pct"] == 40.8
+    assert by_year[2020]["men_share_change_since_baseline_pp"] == 2.2  # from the unrounded 40.8 - 38.61051404
+    assert by_year[2020]["men_share_change_prev_year_pp"] == 1.5
     assert by_year[2014]["previous_year"] is None and by_year[2015]["previous_year"] == 2014
     assert by_year[2020]["is_within_40_60"] is True and by_year[2019]["is_within_40_60"] is False
     assert by_year[2016]["direction_of_change"] == "away_from_target"  # men's share fell 39.09 -> 38.79
@@ -223,7 +284,13 @@ def test_03_area_parameter(warehouse):
     reference = reference_n00945("1480")
     assert [r["year"] for r in rows] == list(range(2014, 2021))
     assert all(r["area_name"] == "Göteborg" for r in rows)
-    assert [r["men_share_pct"] for r in rows] == pytest.approx([reference[y] for y in range(2014, 2021)])
+    assert [r["men_share_pct"] for r in rows] == pytest.approx([reference[y] for y in range(2014, 2021)], abs=0.05)
+
+
+def test_03_an_area_without_values_says_why(warehouse):
+    sql = with_param(sql_of("03_vab_men_share_trend.sql"), "'0180' as area_code", "'0114' as area_code")
+    note = only_note(run_sql(warehouse, sql)[1])
+    assert note.startswith("no value of N00945 for area 0114 in this warehouse")
 
 
 def test_04_subgoals_without_statistics(warehouse):
@@ -263,13 +330,19 @@ def test_04_subgoals_without_statistics(warehouse):
 def test_05_stockholm_against_county_and_country(warehouse):
     rows = query(warehouse, "05_municipality_vs_county_and_country.sql")
     got = {(r["source_ref"], r["year"], r["sex"]): r["value"] for r in rows}
-    assert got == {("N21704", 2023, "K"): N21704_0180_2023["K"], ("N21704", 2023, "M"): N21704_0180_2023["M"],
-                   ("N21704", 2023, "T"): N21704_0180_2023["T"], ("N00945", 2020, "T"): 40.8}
+    assert got == {("N21704", 2023, "K"): 25.7, ("N21704", 2023, "M"): 15.8, ("N21704", 2023, "T"): 21.9,
+                   ("N00945", 2020, "T"): 40.8}  # the recorded values, rounded to 1 decimal
+    assert tuple(got[("N21704", 2023, sex)] for sex in "KMT") == N21704_0180_2023_ROUNDED
     for r in rows:
         assert r["area_code"] == "0180" and r["county_code"] == "01"
         assert r["county_value"] is None and r["country_value"] is None  # none recorded for these KPIs
         assert r["n_municipalities_in_county"] == 26 and r["rank_in_county_desc"] == 1
     assert [r["sex"] for r in rows if r["source_ref"] == "N21704"] == ["K", "M", "T"]
+
+
+def test_05_a_municipality_without_values_says_why(warehouse):
+    sql = with_param(sql_of("05_municipality_vs_county_and_country.sql"), "'0180' as area_code", "'0114' as area_code")
+    assert only_note(run_sql(warehouse, sql)[1]).startswith("no indicator value for municipality 0114")
 
 
 def test_06_goal_3_for_stockholm_county_lists_every_indicator_without_inventing_values(warehouse):
@@ -280,8 +353,8 @@ def test_06_goal_3_for_stockholm_county_lists_every_indicator_without_inventing_
     assert all(r["area_code"] == "01" for r in rows)
     # No annual county value is recorded: every row is empty and says why.
     assert all(r["year"] is None and r["value_total"] is None and r["value_women"] is None for r in rows)
-    assert all(r["data_note"] for r in rows)
-    notes = {r["indicator_id"]: r["data_note"] for r in rows}
+    assert all(r["note"] for r in rows)
+    notes = {r["indicator_id"]: r["note"] for r in rows}
     assert notes["parental_benefit_days_per_recipient"] == "not published at county level"  # municipality;country
     assert notes["temporary_parental_benefit_share_men"] == "no value loaded for this area"
     assert notes["part_time_due_to_care"] == "published by SCB, not fetched yet"
@@ -298,10 +371,9 @@ def test_06_area_parameter_shows_real_values(warehouse):
     by_ref = {r["source_ref"]: r for r in rows}
     assert len(rows) == 15
     home_care = by_ref["N21704"]
-    assert home_care["year"] == 2023 and home_care["data_note"] is None
-    assert (home_care["value_women"], home_care["value_men"], home_care["value_total"]) == (
-        N21704_0180_2023["K"], N21704_0180_2023["M"], N21704_0180_2023["T"])
-    assert home_care["gap_women_minus_men"] == pytest.approx(N21704_0180_2023_GAP)
+    assert home_care["year"] == 2023 and home_care["note"] is None
+    assert (home_care["value_women"], home_care["value_men"], home_care["value_total"]) == N21704_0180_2023_ROUNDED
+    assert home_care["gap_women_minus_men"] == 9.9
     assert home_care["parity_metric"] is None and home_care["judged_on"] is None  # background: never judged
     assert home_care["direction_of_change"] is None
     vab = by_ref["N00945"]
@@ -320,6 +392,8 @@ def test_07_latest_publication(warehouse):
     assert [r["gate"] for r in rows] == ["dbt", "freshness", "great_expectations", "soda"]
     assert [r["gate_number"] for r in rows] == [1, 2, 3, 4]
     assert all(r["gate_passed"] is True and r["gate_failed"] == "[]" and r["gate_checks"] > 0 for r in rows)
+    assert [r["gate_verdict"] for r in rows] == ["PASS"] * 4
+    assert {r["identical_to_previous"] for r in rows} == {None}  # the first publication
     assert {r["run_id"] for r in rows} == {run_id} and {r["published_at"] for r in rows} == {published_at}
     assert all(json.loads(r["source_modes"]) == ["replay"] and r["n_publications"] == 1 for r in rows)
     assert json.loads(rows[0]["row_counts"])["fct_indicator_value"] > 0
@@ -343,6 +417,8 @@ def pg_marts(warehouse):
 
 
 def _normalised(value):
+    if isinstance(value, decimal.Decimal):
+        return float(value)
     if isinstance(value, float):
         return None if math.isnan(value) else round(value, 9)
     if isinstance(value, dt.datetime):

@@ -22,7 +22,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
 DOCKERFILE = REPO / "Dockerfile"
-ENV_EXAMPLE = REPO / "docker" / ".env.example"
+ENV_EXAMPLE = REPO / ".env.example"
 BIN = Path(sys.executable).parent
 JAMSTAT_IMAGE_COMMANDS = {"init", "api-server", "scheduler", "dag-processor", "triggerer", "celery"}
 AIRFLOW_SERVICES = {"airflow-init", "airflow-api-server", "airflow-scheduler", "airflow-dag-processor",
@@ -248,7 +248,7 @@ def test_dockerignore_keeps_state_and_secrets_out_but_the_code_in():
                 "ingest/__pycache__", "tests"):
         assert _dockerignored(rel), rel
     for rel in ("requirements.lock", "pyproject.toml", "ingest", "dags", "dbt_project", "docker/entrypoint.sh",
-                "docker/.env.example", "expectations"):
+                ".env.example", "expectations"):
         assert not _dockerignored(rel), rel
 
 

@@ -2,6 +2,8 @@
 data dir and warehouse dir, replay mode, the local replay server per task."""
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import subprocess
@@ -26,6 +28,7 @@ def make_pipeline_env(root: Path, airflow_db_template: Path) -> dict:
     env = {**os.environ, "AIRFLOW_HOME": str(home), "JAMSTAT_MODE": "replay",
            "JAMSTAT_DATA_DIR": str(root / "data"), "JAMSTAT_WAREHOUSE_DIR": str(root / "warehouse")}
     env.pop("JAMSTAT_REPLAY_URL", None)
+    env.pop("JAMSTAT_POSTGRES_URL", None)  # a test run never writes into a developer's PostgreSQL
     return env
 
 
@@ -57,3 +60,26 @@ def copy_pipeline(env: dict, root: Path) -> dict:
 
 def published_path(env: dict) -> Path:
     return Path(env["JAMSTAT_WAREHOUSE_DIR"]) / "jamstat.duckdb"
+
+
+def airflow_db(env: dict):
+    """The run's Airflow metadata DB (SQLite), read-only."""
+    import sqlite3
+
+    return sqlite3.connect(f"file:{Path(env['AIRFLOW_HOME']) / 'airflow.db'}?mode=ro", uri=True)
+
+
+def latest_run_id(env: dict, dag_id: str) -> str:
+    with contextlib.closing(airflow_db(env)) as db:
+        return db.execute("SELECT run_id FROM dag_run WHERE dag_id = ? ORDER BY id DESC LIMIT 1", [dag_id]).fetchone()[0]
+
+
+def task_log_file(env: dict, dag_id: str, run_id: str, task_id: str, map_index: int = -1, attempt: int = 1) -> Path:
+    """Where Airflow's default log_filename_template puts a task attempt's log (the file the UI reads)."""
+    folder = Path(env["AIRFLOW_HOME"]) / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    return (folder / f"map_index={map_index}" if map_index >= 0 else folder) / f"attempt={attempt}.log"
+
+
+def task_log_events(path: Path) -> list[dict]:
+    """The JSON lines of a task log file, as the UI parses them."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
