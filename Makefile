@@ -93,8 +93,8 @@ up: $(AIRFLOW_READY) ## start the Airflow UI (airflow standalone) in the backgro
 down: ## stop exactly the processes `make up` started
 	@$(BIN)/python -m tools.airflow_ui down
 
-bench: $(AIRFLOW_READY) ## benchmarks; figures go to bench/results/latest.json
-	@$(BIN)/python -m bench
+bench: $(AIRFLOW_READY) ## benchmarks → bench/results/latest.json and bench/README.md (BENCH="make_run report" for some)
+	@$(BIN)/python -m bench $(BENCH)
 
 compose-check: $(INSTALLED) ## validate docker-compose.yml and the Dockerfile offline
 	@$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
