@@ -135,9 +135,28 @@ SYNTH_DUPLICATE = ("INSERT INTO marts.fct_indicator_value SELECT * FROM marts.fc
 
 def test_duplicate_fact_key_fails_gx(make_candidate):
     c = _assert_fails_on(gx(make_candidate(SYNTH_DUPLICATE)), "expect_compound_columns_to_be_unique",
-                         "indicator_id,area_code,period,sex")
+                         "indicator_id,area_code,period,sex,birth_region,age_group")
     assert c.failing_rows == 2
-    assert c.examples[0] == {"indicator_id": "home_care_80plus_share", "area_code": "1280", "period": "2023", "sex": "M"}
+    assert c.examples[0] == {"indicator_id": "home_care_80plus_share", "area_code": "1280", "period": "2023", "sex": "M",
+                             "birth_region": "total", "age_group": "total"}
+
+
+# SYNTHETIC: the same cells again as the foreign-born breakdown - another key, not a duplicate
+SYNTH_BREAKDOWN = ("INSERT INTO marts.fct_indicator_value SELECT * REPLACE ('foreign_born' AS birth_region) "
+                   "FROM marts.fct_indicator_value WHERE indicator_id = 'home_care_80plus_share' AND area_code = '1280'")
+
+
+def test_birth_region_breakdown_is_its_own_key_in_gx_and_soda(make_candidate):
+    p = make_candidate(SYNTH_BREAKDOWN)
+    for res in (gx(p), soda(p)):
+        assert res.success is True, report.summarize([res])
+
+
+def test_unknown_birth_region_fails_gx(make_candidate):
+    p = make_candidate("UPDATE marts.fct_indicator_value SET birth_region = 'born_on_mars' "  # SYNTHETIC
+                       "WHERE indicator_id = 'home_care_80plus_share' AND area_code = '1280'")
+    c = _assert_fails_on(gx(p), "birth_region_in_dim")
+    assert c.failing_rows == 3
 
 
 def test_duplicate_fact_key_fails_soda(make_candidate):
