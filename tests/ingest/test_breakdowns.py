@@ -56,3 +56,24 @@ def test_a_breakdown_kpi_is_checked_against_its_own_title():
     assert entry.kolada_title == "Sysselsättningsgrad, utrikes födda 20-64 år, andel (%)"
     assert kolada_entry(catalog, "N02267").kolada_title == "Sysselsättningsgrad 20-64 år, andel (%)"
     assert sum(1 for i in kolada_indicators(catalog) if i.indicator_id == "employment_rate_20_64") == 3
+
+
+def test_tab708_spec_selects_the_breakdown_codes_scb_publishes_and_each_has_its_rule():
+    """TAB708 (women's share of the elected) is split by SCB's BakgrVar: the spec selects the total (samald), the
+    birth regions and the age groups; every selected code is in the real TAB708 metadata recording, and every one
+    has a series-map rule saying which breakdown it is (else it would land as undeclared dims)."""
+    ind = next(i for i in load_catalog() if i.indicator_id == "women_share_elected_municipal")
+    selected = json.loads(ind.get("scb_selection"))["BakgrVar"]
+    meta = json.loads((REPO / "ingest/replay/recordings/scb_v2_atlas290/TAB708/metadata.json").read_text("utf-8"))
+    labels = meta.get("response", meta)["dimension"]["BakgrVar"]["category"]["label"]
+    assert set(selected) <= set(labels)
+    rules = {json.loads(r["dims_match"])["BakgrVar"]: r for r in _rows(SERIES_MAP)
+             if r["source_ref"] == "TAB708/0000009U"}
+    assert set(rules) == set(selected)
+    assert (rules["samald"]["birth_region"], rules["samald"]["age_group"]) == ("", "")  # the total
+    assert rules["utrfodd"]["birth_region"] == "foreign_born" and labels["utrfodd"] == "utrikes födda"
+    assert rules["inrfodd"]["birth_region"] == "born_in_sweden" and labels["inrfodd"] == "inrikes födda"
+    ages = {code: r["age_group"] for code, r in rules.items() if r["age_group"]}
+    assert ages == {"18-29": "18-29", "30-49": "30-49", "50-64": "50-64", "65+": "65+"}
+    known_ages = {r["age_group"] for r in _rows(REPO / "dbt_project" / "seeds" / "age_group.csv")}
+    assert set(ages.values()) <= known_ages
