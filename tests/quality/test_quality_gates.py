@@ -11,6 +11,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from jamstat import settings
@@ -244,6 +245,23 @@ def test_distribution_shift_fails_gx(make_candidate, tmp_path: Path):
     # restricted to an unaffected key indicator, the same candidate passes the shift check
     r = gx(p, previous_published_path=prev, shift_indicators=["home_care_80plus_share"])
     assert all(x.success for x in r.checks if "distribution_shift" in x.check)
+
+
+def test_distribution_shift_against_a_publication_from_before_the_breakdown_keys(make_candidate, tmp_path: Path):
+    """The first run after birth_region / age_group came: the previous publication has neither column and only
+    totals, so its rows meet the candidate's total rows; a breakdown row (SYNTHETIC, far off) is not compared."""
+    prev = build_candidate(tmp_path / "published.duckdb")
+    with duckdb.connect(str(prev)) as con:
+        con.execute("ALTER TABLE marts.fct_indicator_value DROP COLUMN birth_region")
+        con.execute("ALTER TABLE marts.fct_indicator_value DROP COLUMN age_group")
+    p = make_candidate(SYNTH_BREAKDOWN, "UPDATE marts.fct_indicator_value SET value = value * 100 "
+                                        "WHERE birth_region = 'foreign_born'")
+    r = gx(p, previous_published_path=prev)
+    assert all(x.success for x in r.checks if "distribution_shift" in x.check), report.summarize([r])
+    # a shifted TOTAL row is still caught against the old publication
+    p2 = make_candidate("UPDATE marts.fct_indicator_value SET value = value / 100 "  # SYNTHETIC: percent -> fraction
+                        "WHERE indicator_id = 'temporary_parental_benefit_share_men'")
+    _assert_fails_on(gx(p2, previous_published_path=prev), "distribution_shift", "rel_change")
 
 
 # ---------------------------------------------------------------------------------------------- freshness
