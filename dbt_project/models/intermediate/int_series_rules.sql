@@ -9,8 +9,9 @@
 --   series_map: seed indicator_series_map declares dims handling ('*' = sum over extra dims, flagged derived;
 --               a LIKE pattern; or one exact dims JSON), the month -> year roll-up rule, the role: value,
 --               or numerator / denominator of a ratio (int_indicator_values_ratios), and the birth region and
---               age group its rows are (total unless the rule says; e.g. Kolada's foreign-born KPI of a pair). It overrides the catalog
---               path for the same ref (for SCB: the same ref fetched by the rule's own indicator).
+--               age group its rows are (total unless the rule says; e.g. Kolada's foreign-born KPI of a pair).
+--               It overrides the catalog path for the same ref (for SCB: the same ref fetched by the rule's own
+--               indicator).
 with catalog as (
     -- ';ref1;ref2;' so that one LIKE finds a whole ref
     select indicator_id, source,

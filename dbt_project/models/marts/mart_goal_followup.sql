@@ -1,5 +1,6 @@
 -- Grain: subgoal_key x area_code x year x birth_region x age_group (total/total is the whole population; a
--- breakdown counts the indicators split that way). Every sub-goal appears for every area-year that has any annual value.
+-- breakdown counts the indicators split that way). Every sub-goal appears for every area-year (and breakdown)
+-- that has any annual value.
 -- Only indicators that count in the follow-up (dim_indicator.counts_in_followup) are counted: context rows and
 -- the second row of a pair carrying the same information never are, so no sub-goal's status or counts come from
 -- them. followup_status says why a sub-goal has no value: no_data_yet (an ingest path exists), public_source_not_
