@@ -155,9 +155,10 @@ def national_scale() -> dict:
 
 
 def national_scale_3m() -> dict:
-    """The issue sizes its targets at ≈3 M values (all 113 catalog indicators); 64 are ingestible, so the same
-    volume needs 70 SYNTHETIC years instead of 30. Same models, same gates, ≈3.0 M values."""
-    return _national(years=70, suffix="_3m")
+    """The issue sizes its targets at ≈3 M values. With every ingestible catalog series and series-map rule
+    (birth-region and age breakdowns included) that takes 33 SYNTHETIC years, all within the plausible period
+    range the dbt tests enforce (var plausible_first_year). Same models, same gates."""
+    return _national(years=33, suffix="_3m")
 
 
 def _national(years: int, suffix: str) -> dict:
@@ -196,10 +197,9 @@ def _national(years: int, suffix: str) -> dict:
     fct_rows = next(r for n, r, _ in per_model if n == "fct_indicator_value")
     floor_s = sql_floor.sql_floor_s(candidate, target, memory_limit=SQL_FLOOR_MEMORY_LIMIT)
     spent = sql_floor.breakdown(target)
-    print(f"    dbt build {dbt.elapsed_s:.1f} s: models {spent['model']:.1f} s, data tests {spent['test']:.1f} s, "
-          f"unit tests {spent['unit_test']:.1f} s, seeds {spent['seed']:.1f} s, the rest (dbt start-up, parsing, "
-          f"bookkeeping) {dbt.elapsed_s - sum(spent.values()):.1f} s; the same model SQL in one DuckDB "
-          f"connection: {floor_s:.1f} s")
+    print(f"    dbt build {dbt.elapsed_s:.1f} s wall; node time summed over dbt's threads: models {spent['model']:.1f} s, "
+          f"data tests {spent['test']:.1f} s, unit tests {spent['unit_test']:.1f} s, seeds {spent['seed']:.1f} s; "
+          f"the same model SQL, one statement after the other in one DuckDB connection: {floor_s:.1f} s")
 
     t0 = time.perf_counter()
     gates = [run_freshness_gate(candidate), run_gx_gate(candidate), run_soda_gate(candidate)]
@@ -234,8 +234,7 @@ def _national(years: int, suffix: str) -> dict:
                "analyst_query_max_ms": round(max(timings.values()), 1),
                "sql_floor_s": round(floor_s, 2), "dbt_vs_sql_floor_ratio": round(dbt.elapsed_s / floor_s, 2),
                "dbt_models_s": round(spent["model"], 2), "dbt_tests_s": round(spent["test"] + spent["unit_test"], 2),
-               "dbt_seeds_s": round(spent["seed"], 2),
-               "dbt_other_s": round(dbt.elapsed_s - sum(spent.values()), 2)}
+               "dbt_seeds_s": round(spent["seed"], 2)}
     return {k + suffix: v for k, v in figures.items()}
 
 
