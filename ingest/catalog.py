@@ -1,7 +1,9 @@
 """Indicator catalog loader: `dbt_project/seeds/indicator_catalog.csv` → typed records and ingest plans.
 
 The CSV is the single source of truth; nothing else in ingest names an indicator or KPI id. Kolada rows give
-KPI ids (`source_ref`) and the expected live title (`kolada_title`). SCB rows are ingestible only where the
+KPI ids (`source_ref`) and the expected live title (`kolada_title`); a Kolada row with a breakdown (paired KPIs
+such as the foreign-born and the Swedish-born employment rate) names the KPI of each part and its live title in
+`kolada_breakdown_titles` (the series map says which group each is). SCB rows are ingestible only where the
 machine columns `scb_api`, `scb_table`, `scb_contents_code` (and optionally `scb_selection`,
 `scb_successors`) are filled from evidence; the free-text `source_ref` is for people. A row of another source
 (Kolada) may name an SCB table too: an alternative source of the same series, fetched as an SCB spec whose
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +146,21 @@ def load_catalog(path: Path | str | None = None) -> list[Indicator]:
 
 # ------------------------------------------------------------------------------------------------- Kolada
 def kolada_indicators(catalog: list[Indicator]) -> list[Indicator]:
-    return [i for i in catalog if i.source == "kolada"]
+    """Kolada rows, each followed by one entry per KPI of its breakdown (same indicator, that KPI and its title)."""
+    out = []
+    for ind in catalog:
+        if ind.source == "kolada":
+            out.append(ind)
+            out.extend(kolada_breakdown_entries(ind))
+    return out
+
+
+def kolada_breakdown_entries(ind: Indicator) -> list[Indicator]:
+    """The KPIs of a Kolada row's breakdown ({KPI: live title} in kolada_breakdown_titles), as entries of their own."""
+    titles = _json_col(ind, "kolada_breakdown_titles", {})
+    if not isinstance(titles, dict):
+        raise CatalogError(f"{ind.indicator_id}: kolada_breakdown_titles must be a JSON object {{KPI id: title}}")
+    return [replace(ind, source_ref=kpi, kolada_title=title) for kpi, title in titles.items()]
 
 
 def kolada_kpis(catalog: list[Indicator]) -> list[str]:

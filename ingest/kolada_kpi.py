@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 import pyarrow as pa
 
 from ingest.batches import Unit, empty_table
-from ingest.catalog import kolada_entry, kolada_kpis, load_catalog
+from ingest.catalog import kolada_entry, kolada_indicators, kolada_kpis, load_catalog
 from ingest.http import LIMITER, HttpClient, HttpError, ReplayMiss, RetryPolicy
 from ingest.sources import kolada as kol
 from jamstat.settings import Settings
@@ -95,7 +95,7 @@ def ingest_kolada_kpi(kpi: str, *, mode: str, base_urls: dict[str, str], run_id:
     started = datetime.now(UTC)
     catalog = load_catalog(settings.catalog_path)
     entry = kolada_entry(catalog, kpi)
-    indicator_ids = [i.indicator_id for i in catalog if i.source == "kolada" and i.source_ref == kpi]
+    indicator_ids = [i.indicator_id for i in kolada_indicators(catalog) if i.source_ref == kpi]
     years = years or kolada_years()
     if incremental is None:
         incremental = os.environ.get("JAMSTAT_KOLADA_INCREMENTAL", "1") not in ("0", "false", "no")

@@ -54,6 +54,7 @@ with followup as (
         max(case when f.followup_status = 'data' then f.year end)                              as latest_year_with_data
     from marts.mart_goal_followup as f
     inner join marts.dim_area as a on a.area_code = f.area_code
+    where f.birth_region = 'total' and f.age_group = 'total'   -- the whole population, not a breakdown
     group by f.subgoal_key
 ),
 judged as (

@@ -47,6 +47,7 @@ bench as (
     select b.*
     from marts.mart_area_benchmark as b
     inner join params as p on p.area_code = b.area_code
+    where b.birth_region = 'total' and b.age_group = 'total'   -- the whole population, not a breakdown
 ),
 latest as (
     select indicator_id, max(year) as year

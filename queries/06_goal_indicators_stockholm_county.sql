@@ -72,7 +72,8 @@ latest as (
     from marts.mart_gender_gap as g
     inner join indicators as i on i.indicator_id = g.indicator_id
     inner join area as a on a.area_code = g.area_code
-    where g.value_women is not null or g.value_men is not null or g.value_total is not null
+    where (g.value_women is not null or g.value_men is not null or g.value_total is not null)
+      and g.birth_region = 'total' and g.age_group = 'total'   -- the whole population, not a breakdown
     group by g.indicator_id
 )
 select
@@ -114,4 +115,5 @@ cross join area as a
 left join latest as l on l.indicator_id = i.indicator_id
 left join marts.mart_gender_gap as g
     on g.indicator_id = i.indicator_id and g.area_code = a.area_code and g.year = l.year
+   and g.birth_region = 'total' and g.age_group = 'total'
 order by i.subgoal_key, i.indicator_id;

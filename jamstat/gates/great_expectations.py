@@ -200,13 +200,26 @@ def _previous_row_counts(con, alias: str, cand_tables: list[str], prev_tables: l
     return pd.DataFrame(rows, columns=["mart", "candidate_rows", "previous_rows", "min_allowed_rows", "in_candidate"])
 
 
+def _breakdown_keys(con, alias: str) -> tuple[str, str]:
+    """The join on birth region and age group, and the previous side's filter: a publication from before these keys
+    holds only totals, so its rows meet the candidate's total rows."""
+    prev_cols = {r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND schema_name = 'marts' "
+        "AND table_name = 'fct_indicator_value'", [alias]).fetchall()}
+    if {"birth_region", "age_group"} <= prev_cols:
+        return " AND p.birth_region = c.birth_region AND p.age_group = c.age_group", ""
+    return "", " AND c.birth_region = 'total' AND c.age_group = 'total'"
+
+
 def _distribution_shift(con, alias: str, min_common_rows: int, indicators: Iterable[str] | None):
+    join_keys, only_totals = _breakdown_keys(con, alias)
     df = con.execute(f"""
         SELECT c.indicator_id, count(*) AS common_rows, avg(p.value) AS previous_mean, avg(c.value) AS candidate_mean
         FROM marts.fct_indicator_value c
         JOIN "{alias}".marts.fct_indicator_value p
           ON p.indicator_id = c.indicator_id AND p.area_code = c.area_code AND p.period = c.period AND p.sex = c.sex
-        WHERE c.value IS NOT NULL AND p.value IS NOT NULL
+             {join_keys}
+        WHERE c.value IS NOT NULL AND p.value IS NOT NULL{only_totals}
         GROUP BY c.indicator_id HAVING count(*) >= ? ORDER BY c.indicator_id""", [int(min_common_rows)]).df()
     if indicators is not None:
         df = df[df["indicator_id"].isin(list(indicators))]

@@ -84,56 +84,61 @@ def county_areas(con, county: str) -> tuple[dict, dict, list[dict]]:
     return county_rows[0], (country[0] if country else {"area_code": COUNTRY, "area_name": "Riket"}), municipalities
 
 
+# The report follows the whole population: birth-region and age-group breakdowns are for analysts' queries.
+WHOLE_POPULATION = "birth_region = 'total' AND age_group = 'total'"
+
+
 def series(con, areas: list[str]) -> list[dict]:
     """mart_gender_gap for the given areas, every year (the charts, tables and rankings read it)."""
-    return _records(con, "SELECT * FROM marts.mart_gender_gap WHERE area_code IN (SELECT unnest(?)) "
-                         "ORDER BY indicator_id, area_code, year", [areas])
+    return _records(con, f"SELECT * FROM marts.mart_gender_gap WHERE area_code IN (SELECT unnest(?)) "
+                         f"AND {WHOLE_POPULATION} ORDER BY indicator_id, area_code, year", [areas])
 
 
 def followup(con, areas: list[str]) -> list[dict]:
-    return _records(con, "SELECT * FROM marts.mart_goal_followup WHERE area_code IN (SELECT unnest(?)) "
-                         "ORDER BY subgoal_key, area_code, year", [areas])
+    return _records(con, f"SELECT * FROM marts.mart_goal_followup WHERE area_code IN (SELECT unnest(?)) "
+                         f"AND {WHOLE_POPULATION} ORDER BY subgoal_key, area_code, year", [areas])
 
 
 def subgoal_statuses(con) -> dict[str, set[str]]:
     """Which follow-up statuses each sub-goal has anywhere: `no_public_source` and (after #12)
     `public_source_not_ingested` are properties of the sub-goal, the same for every area."""
     out: dict[str, set[str]] = {}
-    for key, status in con.execute("SELECT DISTINCT subgoal_key, followup_status FROM marts.mart_goal_followup"
-                                   ).fetchall():
+    for key, status in con.execute("SELECT DISTINCT subgoal_key, followup_status FROM marts.mart_goal_followup "
+                                   f"WHERE {WHOLE_POPULATION}").fetchall():
         out.setdefault(key, set()).add(status)
     return out
 
 
 def missing_statuses(con, areas: list[str]) -> dict[tuple, str]:
     """Source statuses ('..', '.', …) of the null values, so a missing value is shown with its reason."""
-    rows = con.execute("""
+    rows = con.execute(f"""
         SELECT indicator_id, area_code, year, sex, status FROM marts.fct_indicator_value
-        WHERE value IS NULL AND status IS NOT NULL AND period_granularity = 'year'
+        WHERE value IS NULL AND status IS NOT NULL AND period_granularity = 'year' AND {WHOLE_POPULATION}
           AND area_code IN (SELECT unnest(?))""", [areas]).fetchall()
     return {(i, a, int(y), s): st for i, a, y, s, st in rows}
 
 
 def provenance(con, areas: list[str]) -> dict[str, dict]:
     """Per indicator: the batches behind the values in scope, when they were fetched, how many values."""
-    rows = _records(con, """
+    rows = _records(con, f"""
         SELECT indicator_id, count(*) AS n_values, count(value) AS n_non_null,
                list(DISTINCT batch_id ORDER BY batch_id) AS batches,
                min(fetched_at) AS fetched_from, max(fetched_at) AS fetched_to,
                min(period) AS first_period, max(period) AS last_period, bool_or(is_derived) AS any_derived
-        FROM marts.fct_indicator_value WHERE area_code IN (SELECT unnest(?))
+        FROM marts.fct_indicator_value WHERE area_code IN (SELECT unnest(?)) AND {WHOLE_POPULATION}
         GROUP BY indicator_id""", [areas])
     return {r["indicator_id"]: r for r in rows}
 
 
 def latest_months(con, areas: list[str]) -> list[dict]:
     """Indicators published only by month (e.g. population): their latest month per area and sex."""
-    return _records(con, """
+    return _records(con, f"""
         WITH monthly_only AS (
             SELECT indicator_id FROM marts.fct_indicator_value GROUP BY indicator_id
             HAVING bool_and(period_granularity = 'month'))
         SELECT indicator_id, area_code, period, sex, value, status FROM marts.fct_indicator_value
         WHERE indicator_id IN (SELECT indicator_id FROM monthly_only) AND area_code IN (SELECT unnest(?))
+          AND {WHOLE_POPULATION}
         QUALIFY period = max(period) OVER (PARTITION BY indicator_id, area_code)
         ORDER BY indicator_id, area_code, sex""", [areas])
 

@@ -15,8 +15,12 @@ from ingest.sources.files import FileDropError
 def test_plan_kolada_is_the_catalog(settings):
     plan = kolada_kpi.plan_kolada(settings)
     cat = load_catalog(settings.catalog_path)
-    assert plan == kolada_kpis(cat) and len(plan) == len({i.source_ref for i in cat if i.source == "kolada"})
+    breakdown_kpis = {k for i in cat if i.source == "kolada" for k in json.loads(i.get("kolada_breakdown_titles") or "{}")}
+    assert plan == kolada_kpis(cat)
+    assert len(plan) == len({i.source_ref for i in cat if i.source == "kolada"} | breakdown_kpis)
     assert "N00945" in plan and "N21704" in plan
+    # the paired KPIs of a breakdown are fetched too: the foreign-born and Swedish-born employment rates
+    assert {"N02267", "N02268", "N02269"} <= set(plan)
 
 
 def test_plan_scb_only_ingestible_rows(settings):

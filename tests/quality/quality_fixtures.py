@@ -8,7 +8,8 @@ Real values used (provenance):
 - SCB TAB6471 000007SF (population_by_sex_age, count), län 01 and 03, 2026M01-M02, K/M/T, summed over the
   table's 11 age groups: ingest/replay/recordings/scb/v2_TAB6471_data_folkmangd_manad_lan_kon.json
 - dim_area: dbt_project/seeds/reference/kommuner_290_crosschecked.csv (290 kommuner, 21 län) + '00' Riket
-- dim_indicator: dbt_project/seeds/indicator_catalog.csv; dim_sex: dbt_project/seeds/sex.csv
+- dim_indicator: dbt_project/seeds/indicator_catalog.csv; dim_sex: dbt_project/seeds/sex.csv; dim_birth_region,
+  dim_age_group: dbt_project/seeds/birth_region.csv, age_group.csv
 
 Everything produced by the `mutate` callbacks in the test modules (a percent of 120, a duplicate key, an
 unknown municipality, ...) is SYNTHETIC bad data, labelled as such where it is made.
@@ -29,6 +30,7 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 REPO = Path(__file__).resolve().parents[2]
 KOMMUNER_CSV = REPO / "dbt_project" / "seeds" / "reference" / "kommuner_290_crosschecked.csv"
 CATALOG_CSV = REPO / "dbt_project" / "seeds" / "indicator_catalog.csv"
+SEEDS_DIR = REPO / "dbt_project" / "seeds"
 
 # Fixed reference time for freshness: every fixture batch was "fetched" 2 days before NOW.
 NOW = datetime(2026, 6, 15, 12, 0, 0, tzinfo=UTC)
@@ -90,7 +92,7 @@ def _area_rows() -> list[tuple]:
 
 
 MARTS_DIR = REPO / "dbt_project" / "models" / "marts"
-MART_MODELS = ("dim_area", "dim_sex", "dim_period", "dim_indicator", "dim_goal", "fct_indicator_value",
+MART_MODELS = ("dim_area", "dim_sex", "dim_birth_region", "dim_age_group", "dim_period", "dim_indicator", "dim_goal", "fct_indicator_value",
                "mart_gender_gap", "mart_goal_followup", "mart_area_benchmark")
 DUCKDB_TYPES = {"text": "VARCHAR", "varchar": "VARCHAR", "integer": "INTEGER", "int": "INTEGER", "bigint": "BIGINT",
                 "double": "DOUBLE", "double precision": "DOUBLE", "float": "DOUBLE", "boolean": "BOOLEAN", "timestamp": "TIMESTAMP", "date": "DATE"}
@@ -106,7 +108,10 @@ def contract_columns(model: str) -> list[tuple[str, str]]:
 
 
 def create_from_contract(con, model: str) -> None:
-    cols = ", ".join(f'"{name}" {DUCKDB_TYPES[dtype.lower()]}' for name, dtype in contract_columns(model))
+    # the breakdown keys default to the whole population, as in a source without a split
+    cols = ", ".join(f'"{name}" {DUCKDB_TYPES[dtype.lower()]}'
+                     + (" DEFAULT 'total'" if name in ("birth_region", "age_group") and not model.startswith("dim_") else "")
+                     for name, dtype in contract_columns(model))
     con.execute(f"CREATE TABLE marts.{model} ({cols})")
 
 
@@ -155,6 +160,8 @@ def build_candidate(path: Path, *, fetched: datetime = FETCHED, mode: str = "rep
             n_source_rows, batch_id, fetched_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", fct)
         con.execute("INSERT INTO marts.dim_sex (sex, sex_label_sv, sex_label_en, sort_order, is_total) VALUES "
                     "('K','Kvinnor','Women',1,false),('M','Män','Men',2,false),('T','Totalt','Total',3,true)")
+        for dim in ("birth_region", "age_group"):
+            con.execute(f"INSERT INTO marts.dim_{dim} BY NAME SELECT * FROM read_csv('{SEEDS_DIR / (dim + '.csv')}')")
         con.execute("""INSERT INTO marts.dim_period BY NAME SELECT DISTINCT period, period_granularity, year, month
             FROM marts.fct_indicator_value""")
         con.execute("""INSERT INTO marts.dim_goal BY NAME SELECT DISTINCT subgoal_id AS subgoal_key, goal_id, subgoal_id

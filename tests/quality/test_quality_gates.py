@@ -11,6 +11,7 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from jamstat import settings
@@ -135,9 +136,28 @@ SYNTH_DUPLICATE = ("INSERT INTO marts.fct_indicator_value SELECT * FROM marts.fc
 
 def test_duplicate_fact_key_fails_gx(make_candidate):
     c = _assert_fails_on(gx(make_candidate(SYNTH_DUPLICATE)), "expect_compound_columns_to_be_unique",
-                         "indicator_id,area_code,period,sex")
+                         "indicator_id,area_code,period,sex,birth_region,age_group")
     assert c.failing_rows == 2
-    assert c.examples[0] == {"indicator_id": "home_care_80plus_share", "area_code": "1280", "period": "2023", "sex": "M"}
+    assert c.examples[0] == {"indicator_id": "home_care_80plus_share", "area_code": "1280", "period": "2023", "sex": "M",
+                             "birth_region": "total", "age_group": "total"}
+
+
+# SYNTHETIC: the same cells again as the foreign-born breakdown - another key, not a duplicate
+SYNTH_BREAKDOWN = ("INSERT INTO marts.fct_indicator_value SELECT * REPLACE ('foreign_born' AS birth_region) "
+                   "FROM marts.fct_indicator_value WHERE indicator_id = 'home_care_80plus_share' AND area_code = '1280'")
+
+
+def test_birth_region_breakdown_is_its_own_key_in_gx_and_soda(make_candidate):
+    p = make_candidate(SYNTH_BREAKDOWN)
+    for res in (gx(p), soda(p)):
+        assert res.success is True, report.summarize([res])
+
+
+def test_unknown_birth_region_fails_gx(make_candidate):
+    p = make_candidate("UPDATE marts.fct_indicator_value SET birth_region = 'born_on_mars' "  # SYNTHETIC
+                       "WHERE indicator_id = 'home_care_80plus_share' AND area_code = '1280'")
+    c = _assert_fails_on(gx(p), "birth_region_in_dim")
+    assert c.failing_rows == 3
 
 
 def test_duplicate_fact_key_fails_soda(make_candidate):
@@ -225,6 +245,23 @@ def test_distribution_shift_fails_gx(make_candidate, tmp_path: Path):
     # restricted to an unaffected key indicator, the same candidate passes the shift check
     r = gx(p, previous_published_path=prev, shift_indicators=["home_care_80plus_share"])
     assert all(x.success for x in r.checks if "distribution_shift" in x.check)
+
+
+def test_distribution_shift_against_a_publication_from_before_the_breakdown_keys(make_candidate, tmp_path: Path):
+    """The first run after birth_region / age_group came: the previous publication has neither column and only
+    totals, so its rows meet the candidate's total rows; a breakdown row (SYNTHETIC, far off) is not compared."""
+    prev = build_candidate(tmp_path / "published.duckdb")
+    with duckdb.connect(str(prev)) as con:
+        con.execute("ALTER TABLE marts.fct_indicator_value DROP COLUMN birth_region")
+        con.execute("ALTER TABLE marts.fct_indicator_value DROP COLUMN age_group")
+    p = make_candidate(SYNTH_BREAKDOWN, "UPDATE marts.fct_indicator_value SET value = value * 100 "
+                                        "WHERE birth_region = 'foreign_born'")
+    r = gx(p, previous_published_path=prev)
+    assert all(x.success for x in r.checks if "distribution_shift" in x.check), report.summarize([r])
+    # a shifted TOTAL row is still caught against the old publication
+    p2 = make_candidate("UPDATE marts.fct_indicator_value SET value = value / 100 "  # SYNTHETIC: percent -> fraction
+                        "WHERE indicator_id = 'temporary_parental_benefit_share_men'")
+    _assert_fails_on(gx(p2, previous_published_path=prev), "distribution_shift", "rel_change")
 
 
 # ---------------------------------------------------------------------------------------------- freshness

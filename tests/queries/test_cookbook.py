@@ -66,6 +66,10 @@ EXPECTED_COLUMNS = {
         "run_id", "published_at", "git_commit", "source_modes", "storage_version", "n_publications",
         "identical_to_previous", "gate_number", "gate", "gate_passed", "gate_verdict", "gate_checks", "gate_failed",
         "row_counts"],
+    "08_foreign_born_gap_botkyrka.sql": [
+        "area_name", "indicator_name_sv", "year", "value_women", "value_men", "gap_women_minus_men",
+        "women_pct_of_men", "is_at_parity", "direction_of_change", "gap_born_in_sweden", "gap_all", "unit",
+        "indicator_id", "area_code", "birth_region", "note"],
 }
 
 
@@ -440,3 +444,34 @@ def test_same_result_on_postgresql(warehouse, pg_marts, name):
     assert pg_columns == duck_columns == EXPECTED_COLUMNS[name]
     assert [{k: _normalised(v) for k, v in r.items()} for r in pg_rows] == \
            [{k: _normalised(v) for k, v in r.items()} for r in duck_rows]
+
+
+# --- 08: the foreign-born gap (birth region) ----------------------------------------------------------------------
+def test_08_foreign_born_gap_says_why_it_is_empty_on_replay_data(warehouse):
+    rows = query(warehouse, "08_foreign_born_gap_botkyrka.sql")
+    assert len(rows) == 1 and rows[0]["indicator_id"] is None
+    assert "no foreign_born value for area 0127" in rows[0]["note"] and "live" in rows[0]["note"]
+
+
+def test_08_compares_women_and_men_within_the_birth_region(warehouse, tmp_path):
+    """SYNTHETIC values added to a copy of the replay publication (the replay data hold no birth-region value):
+    the latest foreign-born year wins, women vs men within the foreign-born, the other groups beside it."""
+    copy = tmp_path / "jamstat.duckdb"
+    copy.write_bytes(warehouse.read_bytes())
+    with duckdb.connect(str(copy)) as con:
+        for birth_region, women, men, year in [("foreign_born", 60.0, 70.0, 2023), ("foreign_born", 61.0, 69.0, 2024),
+                                               ("born_in_sweden", 85.0, 86.0, 2024), ("total", 80.0, 82.0, 2024),
+                                               ("foreign_born", 50.0, 40.0, 2025)]:  # 2025: another area below
+            area = "0180" if year == 2025 else "0127"
+            con.execute("INSERT INTO marts.mart_gender_gap (indicator_id, area_code, year, birth_region, age_group, "
+                        "value_women, value_men, gap_women_minus_men, ratio_women_to_men, unit) "
+                        "VALUES ('employment_rate_20_64', ?, ?, ?, 'total', ?, ?, ?, ?, 'percent')",
+                        [area, year, birth_region, women, men, women - men, women / men])
+    rows = query(copy, "08_foreign_born_gap_botkyrka.sql")
+    assert len(rows) == 1
+    row = rows[0]
+    assert (row["area_name"], row["year"], row["birth_region"]) == ("Botkyrka", 2024, "foreign_born")
+    assert (float(row["value_women"]), float(row["value_men"])) == (61.0, 69.0)
+    assert float(row["gap_women_minus_men"]) == -8.0 and float(row["women_pct_of_men"]) == 88.4
+    assert float(row["gap_born_in_sweden"]) == -1.0 and float(row["gap_all"]) == -2.0
+    assert row["note"] is None

@@ -108,11 +108,16 @@ FACTS = [
 ]
 
 
+BREAKDOWN_KEYS = ("birth_region", "age_group")
+
+
 def _insert(con, table: str, columns: dict[str, str], rows: list[dict]) -> None:
     unknown = {k for r in rows for k in r} - set(columns)
     assert not unknown, f"{table}: columns not in the contract: {unknown}"
     names = list(columns)
     for r in rows:
+        # the breakdown keys default to the whole population, as in a source without a split
+        r = {**{k: "total" for k in BREAKDOWN_KEYS if k in columns}, **r}
         con.execute(f"INSERT INTO marts.{table} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                     [r.get(n) for n in names])
 

@@ -84,7 +84,9 @@ def test_every_page_loads_cleanly_from_file(crawl):
     n_catalog = len(load_catalog())
     assert sum(n.startswith("indicator-") for n in names) == n_catalog, "every catalog indicator has a page"
     assert sum(n.startswith("municipality-") for n in names) == 26, "every municipality of Stockholms län"
-    assert len(names) > 290
+    # every indicator and municipality page in Swedish and in English, besides the goal and overview pages
+    assert sum(n.startswith("en/indicator-") for n in names) == n_catalog
+    assert len(names) > 2 * (n_catalog + 26)
     assert crawl.console_errors == []
     assert crawl.failed == []
     assert crawl.outside == [], "no request leaves the site (no CDN, no web fonts)"

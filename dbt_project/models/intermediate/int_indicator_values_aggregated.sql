@@ -1,4 +1,4 @@
--- One value per indicator x area x native period x sex.
+-- One value per indicator x area x native period x sex x birth region x age group.
 -- * dims_match '*': counts are summed over the extra dimensions (declared in indicator_series_map); the sum is
 --   null if any part is null (a missing part is never read as 0) and, when it adds up more than one source
 --   row, the row is flagged derived (a series with one dims combination passes through as published).
@@ -55,7 +55,7 @@ ranked as (
     select
         g.*,
         row_number() over (
-            partition by g.indicator_id, area_code, period, sex
+            partition by g.indicator_id, area_code, period, sex, birth_region, age_group
             order by case when g.source = c.catalog_source
                             or (g.source = 'file' and c.catalog_source in ('fk', 'bra', 'other')) then 0
                           when g.source in ('kolada', 'scb') then 1
@@ -77,6 +77,8 @@ select
     year,
     month,
     sex,
+    birth_region,
+    age_group,
     value,
     status,
     source,

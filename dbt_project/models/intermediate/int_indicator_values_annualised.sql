@@ -11,7 +11,7 @@ monthly as (
 ),
 year_stats as (
     select
-        indicator_id, area_code, year, sex, month_rollup,
+        indicator_id, area_code, year, sex, birth_region, age_group, month_rollup,
         count(distinct month)                                    as n_months,
         count(value)                                             as n_values,
         sum(value)                                               as sum_value,
@@ -24,10 +24,10 @@ year_stats as (
         sum(n_source_rows)                                       as n_source_rows,
         count(distinct batch_id)                                 as n_batches
     from monthly
-    group by indicator_id, area_code, year, sex, month_rollup
+    group by indicator_id, area_code, year, sex, birth_region, age_group, month_rollup
 ),
 december as (
-    select indicator_id, area_code, year, sex, value, status, batch_id, fetched_at
+    select indicator_id, area_code, year, sex, birth_region, age_group, value, status, batch_id, fetched_at
     from monthly where month = 12
 ),
 rolled as (
@@ -39,6 +39,8 @@ rolled as (
         y.year,
         cast(null as {{ dbt.type_int() }}) as month,
         y.sex,
+        y.birth_region,
+        y.age_group,
         case
             when y.month_rollup = 'december' then d.value
             when y.month_rollup = 'sum12' and y.n_months = 12 and y.n_values = 12 then y.sum_value
@@ -64,11 +66,12 @@ rolled as (
     left join december as d
         on d.indicator_id = y.indicator_id and d.area_code = y.area_code
        and d.year = y.year and d.sex = y.sex
+       and d.birth_region = y.birth_region and d.age_group = y.age_group
     where (y.month_rollup = 'december' and y.has_december = 1)
        or (y.month_rollup in ('sum12', 'mean12') and y.n_months = 12 and y.n_values = 12)
 )
 select
-    indicator_id, area_code, period, period_granularity, year, month, sex, value, status,
+    indicator_id, area_code, period, period_granularity, year, month, sex, birth_region, age_group, value, status,
     source, source_ref, source_area_code, batch_id, n_batches, fetched_at, n_source_rows,
     month_rollup, mapping_path, is_derived, derivation
 from native
@@ -79,4 +82,5 @@ where not exists (
     select 1 from native as n
     where n.indicator_id = r.indicator_id and n.area_code = r.area_code
       and n.period = r.period and n.sex = r.sex
+      and n.birth_region = r.birth_region and n.age_group = r.age_group
 )

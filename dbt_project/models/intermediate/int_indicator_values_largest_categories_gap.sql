@@ -18,9 +18,9 @@ with parts as (
 ),
 ranked as (
     select
-        indicator_id, area_code, period, category, value as size,
+        indicator_id, area_code, period, birth_region, age_group, category, value as size,
         row_number() over (
-            partition by indicator_id, area_code, period
+            partition by indicator_id, area_code, period, birth_region, age_group
             order by case when value is null then 1 else 0 end, value desc, category
         ) as size_rank
     from parts
@@ -33,29 +33,30 @@ largest as (
 ),
 gaps as (
     select
-        l.indicator_id, l.area_code, l.period, l.category,
+        l.indicator_id, l.area_code, l.period, l.birth_region, l.age_group, l.category,
         max(case when p.sex = 'K' then p.value end) as women,
         max(case when p.sex = 'M' then p.value end) as men,
         max(case when p.sex = 'K' then p.value end) - max(case when p.sex = 'M' then p.value end) as gap
     from largest as l
     inner join parts as p
         on p.indicator_id = l.indicator_id and p.area_code = l.area_code and p.period = l.period
+       and p.birth_region = l.birth_region and p.age_group = l.age_group
        and p.category = l.category and p.role = 'gap_of' and p.sex in ('K', 'M')
-    group by l.indicator_id, l.area_code, l.period, l.category
+    group by l.indicator_id, l.area_code, l.period, l.birth_region, l.age_group, l.category
 ),
 gap_means as (
     select
-        indicator_id, area_code, period,
+        indicator_id, area_code, period, birth_region, age_group,
         case when count(gap) = {{ n }} then avg(women) end as value_women,
         case when count(gap) = {{ n }} then avg(men) end as value_men,
         count(*)   as n_categories,
         count(gap) as n_categories_with_gap
     from gaps
-    group by indicator_id, area_code, period
+    group by indicator_id, area_code, period, birth_region, age_group
 ),
 lineage as (
     select
-        indicator_id, area_code, period,
+        indicator_id, area_code, period, birth_region, age_group,
         max(period_granularity) as period_granularity,
         max(year)               as year,
         max(month)              as month,
@@ -69,7 +70,7 @@ lineage as (
         max(fetched_at)         as fetched_at,
         count(*)                as n_source_rows
     from parts
-    group by indicator_id, area_code, period
+    group by indicator_id, area_code, period, birth_region, age_group
 )
 select
     g.indicator_id,
@@ -79,6 +80,8 @@ select
     li.year,
     li.month,
     s.sex,
+    g.birth_region,
+    g.age_group,
     li.source_ref,
     li.source,
     li.source_area_code,
@@ -96,3 +99,4 @@ from gap_means as g
 cross join (select 'K' as sex union all select 'M') as s
 inner join lineage as li
     on li.indicator_id = g.indicator_id and li.area_code = g.area_code and li.period = g.period
+   and li.birth_region = g.birth_region and li.age_group = g.age_group

@@ -7,6 +7,8 @@ select
     m.month_rollup,
     m.role,
     m.mapping_path,
+    m.birth_region,
+    m.age_group,
     h.*
 from {{ ref('int_observations_harmonised') }} as h
 inner join {{ ref('int_series_keys_matched') }} as m

@@ -15,7 +15,9 @@ select
     m.dims_match,
     m.month_rollup,
     m.role,
-    m.mapping_path
+    m.mapping_path,
+    m.birth_region,
+    m.age_group
 from keys as k
 inner join {{ ref('int_series_rules') }} as m
     on m.obs_source = k.source

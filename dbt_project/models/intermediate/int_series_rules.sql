@@ -7,9 +7,11 @@
 --               Extra dims: allowed only when the series has ONE dims combination (nothing to add up);
 --               several combinations without a declared rule stay unmapped ('undeclared_dims').
 --   series_map: seed indicator_series_map declares dims handling ('*' = sum over extra dims, flagged derived;
---               a LIKE pattern; or one exact dims JSON), the month -> year roll-up rule and the role: value,
---               or numerator / denominator of a ratio (int_indicator_values_ratios). It overrides the catalog
---               path for the same ref (for SCB: the same ref fetched by the rule's own indicator).
+--               a LIKE pattern; or one exact dims JSON), the month -> year roll-up rule, the role: value,
+--               or numerator / denominator of a ratio (int_indicator_values_ratios), and the birth region and
+--               age group its rows are (total unless the rule says; e.g. Kolada's foreign-born KPI of a pair).
+--               It overrides the catalog path for the same ref (for SCB: the same ref fetched by the rule's own
+--               indicator).
 with catalog as (
     -- ';ref1;ref2;' so that one LIKE finds a whole ref
     select indicator_id, source,
@@ -33,7 +35,9 @@ select
     case when o.n_dims_values = 1 then o.only_dims_key else '{}' end as dims_match,
     cast('none' as {{ dbt.type_string() }}) as month_rollup,  -- no roll-up unless declared in the series map
     cast('value' as {{ dbt.type_string() }}) as role,
-    cast('catalog' as {{ dbt.type_string() }}) as mapping_path
+    cast('catalog' as {{ dbt.type_string() }}) as mapping_path,
+    cast('total' as {{ dbt.type_string() }}) as birth_region,  -- a catalog-path series is the indicator's total
+    cast('total' as {{ dbt.type_string() }}) as age_group
 from catalog as c
 inner join observed as o
     on (c.refs_list like {{ dbt.concat(["'%;'", "o.source_ref", "';%'"]) }}
@@ -57,5 +61,7 @@ select
     dims_match,
     month_rollup,
     role,
-    'series_map'
+    'series_map',
+    birth_region,
+    age_group
 from series_map

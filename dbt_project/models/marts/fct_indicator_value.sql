@@ -1,4 +1,5 @@
--- Grain: indicator_id x area_code x period x sex. Source values only (totals are never forced to equal
+-- Grain: indicator_id x area_code x period x sex x birth_region x age_group (birth region and age group are
+-- 'total' where a source has no split). Source values only (totals are never forced to equal
 -- women + men); annual roll-ups of monthly series and sums over extra dimensions are flagged is_derived.
 select
     cast(v.indicator_id as {{ dbt.type_string() }})      as indicator_id,
@@ -8,6 +9,8 @@ select
     cast(v.year as {{ dbt.type_int() }})                 as year,
     cast(v.month as {{ dbt.type_int() }})                as month,
     cast(v.sex as {{ dbt.type_string() }})               as sex,
+    cast(v.birth_region as {{ dbt.type_string() }})      as birth_region,
+    cast(v.age_group as {{ dbt.type_string() }})         as age_group,
     cast(v.value as {{ jamstat_utils.type_double() }})   as value,
     cast(v.status as {{ dbt.type_string() }})            as status,
     cast(i.unit as {{ dbt.type_string() }})              as unit,

@@ -1,9 +1,9 @@
--- Grain: indicator_id x area_code (municipality) x year x sex. Each municipality against its county and the
+-- Grain: indicator_id x area_code (municipality) x year x sex x birth_region x age_group. Each municipality against its county and the
 -- country. A missing county value is rebuilt only for additive (count) units and only as the sum of ALL the
 -- county's municipalities (never an average of rates); otherwise it stays null.
 {% set dbl = jamstat_utils.type_double() %}
 with vals as (
-    select indicator_id, area_code, year, sex, value
+    select indicator_id, area_code, year, sex, birth_region, age_group, value
     from {{ ref('fct_indicator_value') }}
     where period_granularity = 'year'
 ),
@@ -25,16 +25,16 @@ county_size as (
 ),
 rebuilt as (
     select
-        m.indicator_id, m.county_code, m.year, m.sex,
+        m.indicator_id, m.county_code, m.year, m.sex, m.birth_region, m.age_group,
         count(m.value) as n_with_value,
         sum(m.value)   as sum_value
     from municipal as m
-    group by m.indicator_id, m.county_code, m.year, m.sex
+    group by m.indicator_id, m.county_code, m.year, m.sex, m.birth_region, m.age_group
 ),
 county_rebuilt as (
     -- the rebuild rule, once: additive units only, and only when every municipality of the county has a value
     select
-        r.indicator_id, r.county_code, r.year, r.sex, r.n_with_value,
+        r.indicator_id, r.county_code, r.year, r.sex, r.birth_region, r.age_group, r.n_with_value,
         case when i.is_additive and r.n_with_value = cs.n_municipalities then r.sum_value end as value
     from rebuilt as r
     inner join indicators as i on i.indicator_id = r.indicator_id
@@ -55,10 +55,13 @@ compared as (
     inner join county_size as cs on cs.county_code = m.county_code
     left join county_rebuilt as r
         on r.indicator_id = m.indicator_id and r.county_code = m.county_code and r.year = m.year and r.sex = m.sex
+       and r.birth_region = m.birth_region and r.age_group = m.age_group
     left join vals as c
         on c.indicator_id = m.indicator_id and c.area_code = m.county_code and c.year = m.year and c.sex = m.sex
+       and c.birth_region = m.birth_region and c.age_group = m.age_group
     left join vals as n
         on n.indicator_id = m.indicator_id and n.area_code = '00' and n.year = m.year and n.sex = m.sex
+       and n.birth_region = m.birth_region and n.age_group = m.age_group
 )
 select
     cast(indicator_id as {{ dbt.type_string() }})          as indicator_id,
@@ -67,6 +70,8 @@ select
     cast(county_code as {{ dbt.type_string() }})           as county_code,
     cast(year as {{ dbt.type_int() }})                     as year,
     cast(sex as {{ dbt.type_string() }})                   as sex,
+    cast(birth_region as {{ dbt.type_string() }})          as birth_region,
+    cast(age_group as {{ dbt.type_string() }})             as age_group,
     cast(unit as {{ dbt.type_string() }})                  as unit,
     cast(value as {{ dbl }})                               as value,
     cast(county_value_published as {{ dbl }})              as county_value_published,
@@ -84,6 +89,6 @@ select
     cast(n_municipalities as {{ dbt.type_int() }})         as n_municipalities_in_county,
     cast(n_with_value as {{ dbt.type_int() }})             as n_municipalities_with_value,
     cast(case when value is not null then rank() over (
-        partition by indicator_id, county_code, year, sex, (value is null) order by value desc
+        partition by indicator_id, county_code, year, sex, birth_region, age_group, (value is null) order by value desc
     ) end as {{ dbt.type_int() }})                         as rank_in_county_desc
 from compared

@@ -1,4 +1,5 @@
--- Grain: indicator_id x area_code x year (annual values). Women vs men for every indicator, judged the way
+-- Grain: indicator_id x area_code x year x birth_region x age_group (annual values; 'total' where a source has
+-- no split, so women vs men within one birth region or age group compares like with like). Women vs men for every indicator, judged the way
 -- dim_indicator says (judged_on, parity_metric, parity_tolerance, level_direction, min_meaningful_change):
 --   parity rows (representation, sharing): women's share, target 50, at parity within the 40/60 rule;
 --   gap rows: women's value as % of men's, target 100, at parity within the indicator's tolerance; a narrowing
@@ -16,13 +17,15 @@ pivoted as (
         indicator_id,
         area_code,
         year,
+        birth_region,
+        age_group,
         max(case when sex = 'K' then value end) as value_women,
         max(case when sex = 'M' then value end) as value_men,
         max(case when sex = 'T' then value end) as value_total,
         max(case when is_derived then 1 else 0 end) as any_derived,
         max(batch_id) as batch_id
     from values_annual
-    group by indicator_id, area_code, year
+    group by indicator_id, area_code, year, birth_region, age_group
 ),
 indicators as (
     select
@@ -87,7 +90,7 @@ with_lags as (
         lag(m.parity_metric_value) over w   as prev_metric,
         lag(m.relative_gap_distance) over w as prev_relative_gap_distance
     from with_metric as m
-    window w as (partition by m.indicator_id, m.area_code order by m.year)
+    window w as (partition by m.indicator_id, m.area_code, m.birth_region, m.age_group order by m.year)
 ),
 moves as (
     select
@@ -137,7 +140,7 @@ judged as (
     from gaps as g
 ),
 baseline as (
-    select indicator_id, area_code, value_total, gap_women_minus_men, parity_metric_value
+    select indicator_id, area_code, birth_region, age_group, value_total, gap_women_minus_men, parity_metric_value
     from with_metric
     where year = {{ var('baseline_year') }}
 ),
@@ -148,6 +151,8 @@ select
     cast(l.indicator_id as {{ dbt.type_string() }})        as indicator_id,
     cast(l.area_code as {{ dbt.type_string() }})           as area_code,
     cast(l.year as {{ dbt.type_int() }})                   as year,
+    cast(l.birth_region as {{ dbt.type_string() }})        as birth_region,
+    cast(l.age_group as {{ dbt.type_string() }})           as age_group,
     cast(l.unit as {{ dbt.type_string() }})                as unit,
     cast(l.measure_type as {{ dbt.type_string() }})        as measure_type,
     cast(l.value_semantics as {{ dbt.type_string() }})     as value_semantics,
@@ -222,3 +227,4 @@ select
 from judged as l
 left join baseline as b
     on b.indicator_id = l.indicator_id and b.area_code = l.area_code
+   and b.birth_region = l.birth_region and b.age_group = l.age_group

@@ -1,4 +1,6 @@
--- Grain: subgoal_key x area_code x year. Every sub-goal appears for every area-year that has any annual value.
+-- Grain: subgoal_key x area_code x year x birth_region x age_group (total/total is the whole population; a
+-- breakdown counts the indicators split that way). Every sub-goal appears for every area-year (and breakdown)
+-- that has any annual value.
 -- Only indicators that count in the follow-up (dim_indicator.counts_in_followup) are counted: context rows and
 -- the second row of a pair carrying the same information never are, so no sub-goal's status or counts come from
 -- them. followup_status says why a sub-goal has no value: no_data_yet (an ingest path exists), public_source_not_
@@ -14,10 +16,10 @@ goals as (
     select * from {{ ref('dim_goal') }}
 ),
 area_years as (
-    select distinct area_code, year from gaps
+    select distinct area_code, year, birth_region, age_group from gaps
 ),
 spine as (
-    select g.subgoal_key, ay.area_code, ay.year
+    select g.subgoal_key, ay.area_code, ay.year, ay.birth_region, ay.age_group
     from goals as g
     cross join area_years as ay
 ),
@@ -26,6 +28,8 @@ per_indicator as (
         i.subgoal_key,
         x.area_code,
         x.year,
+        x.birth_region,
+        x.age_group,
         x.indicator_id,
         case when x.value_women is not null or x.value_men is not null or x.value_total is not null then 1 else 0 end as has_data,
         case when x.parity_metric_value is not null then 1 else 0 end as has_parity_metric,
@@ -43,7 +47,7 @@ per_indicator as (
 ),
 agg as (
     select
-        subgoal_key, area_code, year,
+        subgoal_key, area_code, year, birth_region, age_group,
         sum(has_data)          as n_indicators_with_data,
         sum(has_parity_metric) as n_indicators_with_parity_metric,
         sum(at_parity)         as n_indicators_at_parity,
@@ -54,12 +58,14 @@ agg as (
         sum(repeated)          as n_indicators_repeated_value,
         avg(case when parity_metric = 'women_share' then abs(distance_to_parity) end) as mean_abs_distance_women_share_pp
     from per_indicator
-    group by subgoal_key, area_code, year
+    group by subgoal_key, area_code, year, birth_region, age_group
 )
 select
     cast(s.subgoal_key as {{ dbt.type_string() }})        as subgoal_key,
     cast(s.area_code as {{ dbt.type_string() }})          as area_code,
     cast(s.year as {{ dbt.type_int() }})                  as year,
+    cast(s.birth_region as {{ dbt.type_string() }})       as birth_region,
+    cast(s.age_group as {{ dbt.type_string() }})          as age_group,
     cast(g.goal_id as {{ dbt.type_string() }})            as goal_id,
     cast(g.subgoal_id as {{ dbt.type_string() }})         as subgoal_id,
     cast(g.subgoal_sv as {{ dbt.type_string() }})         as subgoal_sv,
@@ -93,3 +99,4 @@ from spine as s
 inner join goals as g on g.subgoal_key = s.subgoal_key
 left join agg as a
     on a.subgoal_key = s.subgoal_key and a.area_code = s.area_code and a.year = s.year
+   and a.birth_region = s.birth_region and a.age_group = s.age_group
