@@ -18,6 +18,7 @@ BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networkin
 def _publish_synthetic(settings: Settings) -> Settings:
     """Generate, build, gate and publish the synthetic warehouse; returns settings that point at it."""
     from bench import synthetic
+    from jamstat.gates.candidate_reader import candidate_digest
     from jamstat.gates.dbt_tests import dbt_gate_result
     from jamstat.gates.freshness import run_freshness_gate
     from jamstat.gates.great_expectations import run_gx_gate
@@ -39,6 +40,9 @@ def _publish_synthetic(settings: Settings) -> Settings:
              run_gx_gate(candidate), run_soda_gate(candidate)]
     if not all(g.success for g in gates):
         raise RuntimeError("gates failed on synthetic data:\n" + summarize(gates))
+    digest = candidate_digest(candidate)  # publish accepts only the file every gate audited, as in the DAG
+    for gate in gates:
+        gate.candidate_sha256 = digest
     bench_settings = dataclasses.replace(settings, warehouse_dir=work / "report_warehouse")
     bench_settings.published_path.unlink(missing_ok=True)  # one synthetic publication, not a growing history
     publish(bench_settings, run_id="SYNTHETIC-bench", candidate=candidate,
