@@ -24,8 +24,8 @@ from tests.dbt.candidate_fixture import REPO, build_candidate
 
 PROJECT_DIR = REPO / "dbt_project"
 DBT = Path(os.environ.get("JAMSTAT_DBT_BIN", REPO / ".venv" / "bin" / "dbt"))
-MARTS = ["dim_area", "dim_goal", "dim_indicator", "dim_period", "dim_sex", "fct_indicator_value",
-         "mart_area_benchmark", "mart_gender_gap", "mart_goal_followup"]
+MARTS = ["dim_age_group", "dim_area", "dim_birth_region", "dim_goal", "dim_indicator", "dim_period", "dim_sex",
+         "fct_indicator_value", "mart_area_benchmark", "mart_gender_gap", "mart_goal_followup"]
 # Real values: Kolada N21704 (home care 80+, share), 2023, Stockholm 0180 (recorded Kolada v3 payload).
 N21704_STOCKHOLM_2023 = {"K": 25.688929, "M": 15.778849, "T": 21.88749}
 REAL_VALUE_SQL = ("select sex, value from marts.fct_indicator_value where indicator_id = 'home_care_80plus_share' "
