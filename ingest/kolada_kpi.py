@@ -15,6 +15,7 @@ import pyarrow as pa
 from ingest.batches import Unit, empty_table
 from ingest.catalog import kolada_entry, kolada_indicators, kolada_kpis, load_catalog
 from ingest.http import LIMITER, HttpClient, HttpError, ReplayMiss, RetryPolicy
+from ingest.raw_store import atomic_write
 from ingest.sources import kolada as kol
 from jamstat.settings import Settings
 
@@ -74,11 +75,7 @@ def read_hwm(settings: Settings, kpi: str) -> str | None:
 
 
 def write_hwm(settings: Settings, kpi: str, from_date: str, run_id: str) -> None:
-    path = _hwm_path(settings, kpi)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"from_date": from_date, "run_id": run_id}), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write(_hwm_path(settings, kpi), json.dumps({"from_date": from_date, "run_id": run_id}).encode("utf-8"))
 
 
 def as_bool(value: Any) -> bool | None:

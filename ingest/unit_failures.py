@@ -1,6 +1,6 @@
 """Units whose last attempt failed: data/state/failures/<source>/<unit>.json, written when a unit fails and
 removed when it next confirms its source. One failing unit fails only its own task; these markers, with the
-source checks (batches.record_check), say what failed and how stale its data is — in the ingest DAG's summary,
+source checks (batch_log.record_check), say what failed and how stale its data is — in the ingest DAG's summary,
 in `make run`'s summary and in the publication record (marts.publications.failed_units)."""
 from __future__ import annotations
 

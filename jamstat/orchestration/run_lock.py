@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
+from ingest.raw_store import atomic_write
 from jamstat.settings import Settings
 
 log = logging.getLogger("jamstat.run_lock")
@@ -67,9 +68,7 @@ def _read(lease: Path) -> dict | None:
 
 
 def _write(lease: Path, doc: dict) -> None:
-    tmp = lease.with_name(lease.name + ".tmp")
-    tmp.write_text(json.dumps(doc, indent=1), encoding="utf-8")
-    os.replace(tmp, lease)
+    atomic_write(lease, json.dumps(doc, indent=1).encode("utf-8"))
 
 
 def _process_start(pid: int) -> str | None:
