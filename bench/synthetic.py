@@ -1,9 +1,10 @@
-"""SYNTHETIC national-scale data for benchmarks only — generated in code, never published, labelled everywhere.
+"""SYNTHETIC benchmark data — generated in code, never published, labelled everywhere.
 
-Shape (issue "Star schema and marts", Performance): every ingestible catalog indicator × 290 municipalities
-+ 21 counties + the country × 30 years × sexes (K, M, T for value-by-sex indicators; T for single-value
-KPIs). Values are random numbers in a plausible range for the unit, so the gates' range checks pass; they
-mean nothing. Every row carries batch_id 'SYNTHETIC-national-benchmark' and raw.batches says so.
+Shape (issue "Star schema and marts", Performance): every ingestible catalog indicator × areas × years × sexes
+(K, M, T for value-by-sex indicators; T for single-value KPIs). National scale: 290 municipalities + 21 counties
++ the country. DeSO scale (issue #14): SCB series also at every RegSO and DeSO (Kolada has no sub-municipal
+areas). Values are random numbers in a plausible range for the unit, so the gates' range checks pass; they mean
+nothing. Every batch id starts with 'SYNTHETIC-' and raw.batches says so in its unit and notes.
 """
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from ingest.contract import OBSERVATION_COLUMNS
 from jamstat.settings import REPO_ROOT, Settings
 from jamstat.transform.candidate import BATCH_COLUMNS
 
-BATCH_ID = "SYNTHETIC-national-benchmark"
 FIRST_YEAR, YEARS = 1996, 30
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
 LARGEST_CATEGORIES_DIM = "Yrke2012"  # dbt var largest_categories_dimension: 12 synthetic categories, top 10 ranked
+# Stand-in sub-municipal areas until SCB's DeSO/RegSO code lists are seeds: per municipality, this many DeSO and
+# RegSO in SCB's code shape (≈ 6,160 DeSO and 3,363 RegSO over 290 municipalities).
+DESO_PER_MUNICIPALITY, REGSO_PER_MUNICIPALITY = 21, 12
 
 # (low, high) per unit: keeps synthetic values inside the gates' plausibility ranges.
 UNIT_RANGES = {"percent": (0, 100), "count": (0, 1_000_000), "SEK": (100_000, 600_000), "days": (0, 150),
@@ -27,88 +30,124 @@ UNIT_RANGES = {"percent": (0, 100), "count": (0, 1_000_000), "SEK": (100_000, 60
                "count_part": (0, 400_000), "count_whole": (500_000, 1_000_000)}  # ratio parts (see refs below)
 
 
-def generate(candidate: Path, seed: float = 0.42, years: int = YEARS) -> dict:
-    """Write raw.observations + raw.batches of a fresh candidate file with synthetic national-scale data."""
+def _series(con) -> None:
+    """Temp table refs: one synthetic series per ingestible indicator - its first ingest ref with no extra
+    dimensions - or, for indicators built by indicator_series_map rules (sums, ratios, largest-categories gaps),
+    one series per rule with dims that satisfy it, so the bench exercises those models too. `spec` is the catalog
+    row that fetches an SCB series (an SCB row maps only to the spec that fetched it)."""
+    con.execute(f"""
+        CREATE TEMP TABLE catalog AS
+        SELECT * FROM read_csv('{SEEDS / 'indicator_catalog.csv'}', all_varchar = true)
+        WHERE source IN ('kolada', 'scb') AND coalesce(ingest_source_refs, '') <> ''""")
+    con.execute(f"""
+        CREATE TEMP TABLE rules AS
+        SELECT * FROM read_csv('{SEEDS / 'indicator_series_map.csv'}', all_varchar = true)""")
+    con.execute(f"""
+        CREATE TEMP TABLE refs AS
+        SELECT c.source, c.indicator_id AS spec,
+               replace(trim(string_split(c.ingest_source_refs, ';')[1]), '/*', '/SYNTHETIC') AS source_ref,
+               '{{}}' AS dims,
+               c.unit, c.measure_type
+        FROM catalog c
+        WHERE c.indicator_id NOT IN (SELECT indicator_id FROM rules)
+        UNION ALL
+        SELECT m.source, m.indicator_id, replace(m.source_ref, '/*', '/SYNTHETIC'),  -- table-wide refs need a code
+               CASE WHEN m.role IN ('rank_by', 'gap_of')
+                    THEN '{{"{LARGEST_CATEGORIES_DIM}":"' || lpad(k.k::varchar, 4, '0') || '"}}'
+                    WHEN m.dims_match = '*' THEN '{{}}'
+                    WHEN m.dims_match LIKE '{{%' THEN m.dims_match
+                    ELSE '{{' || trim(m.dims_match, '%')
+                         || CASE WHEN right(trim(m.dims_match, '%'), 1) = '"' THEN '' ELSE '"' END || '}}' END
+                   AS dims,
+               -- ratio parts: a series that is a numerator draws from a lower range than one that is only a
+               -- denominator, so 100 * part / whole stays a plausible percentage (the gates check it)
+               CASE WHEN bool_or(m.role = 'numerator') THEN 'count_part'
+                    WHEN bool_or(m.role = 'denominator') THEN 'count_whole'
+                    WHEN bool_or(m.role = 'rank_by') THEN 'count'
+                    ELSE any_value(c.unit) END AS unit,
+               any_value(c.measure_type) AS measure_type
+        FROM rules m
+        JOIN catalog c ON c.indicator_id = m.indicator_id
+        CROSS JOIN range(1000, 1000 + CASE WHEN m.role IN ('rank_by', 'gap_of') THEN 12 ELSE 1 END) k(k)
+        GROUP BY ALL""")
+
+
+def _areas(con, deso: bool) -> None:
+    """Temp table areas: Kolada's municipalities and regions; SCB's country, counties and municipalities, and with
+    `deso` every RegSO and DeSO (SCB-sourced only: Kolada has no sub-municipal areas)."""
+    con.execute(f"""
+        CREATE TEMP TABLE areas AS
+        SELECT 'kolada' AS source, id AS area_code
+        FROM read_csv('{SEEDS / 'reference' / 'kolada_v3_municipality_from_rKolada_sysdata.csv'}', all_varchar = true)
+        UNION ALL SELECT 'scb', '00'
+        UNION ALL SELECT 'scb', county_code
+          FROM read_csv('{SEEDS / 'reference' / 'swedish-geodata_counties.csv'}', all_varchar = true)
+        UNION ALL SELECT 'scb', kommun_kod
+          FROM read_csv('{SEEDS / 'reference' / 'kommuner_290_crosschecked.csv'}', all_varchar = true)""")
+    if deso:
+        con.execute(f"""
+            INSERT INTO areas
+            SELECT 'scb', m.kommun_kod || kind.letter || lpad(n::varchar, kind.digits, '0') || kind.suffix
+            FROM read_csv('{SEEDS / 'reference' / 'kommuner_290_crosschecked.csv'}', all_varchar = true) m
+            CROSS JOIN (VALUES ('C', 4, '_DeSO2025', {DESO_PER_MUNICIPALITY}),
+                               ('R', 3, '_RegSO2025', {REGSO_PER_MUNICIPALITY})) kind(letter, digits, suffix, k)
+            CROSS JOIN range(1, 1 + kind.k) r(n)""")
+
+
+def generate(candidate: Path, seed: float = 0.42, years: int = YEARS, *, deso: bool = False) -> dict:
+    """Write raw.observations + raw.batches of a fresh candidate file with SYNTHETIC data (national scale, or
+    with `deso` also every SCB series at RegSO and DeSO level)."""
     import duckdb
 
     candidate.parent.mkdir(parents=True, exist_ok=True)
     candidate.unlink(missing_ok=True)
     ranges = ", ".join(f"('{u}', {lo}, {hi})" for u, (lo, hi) in UNIT_RANGES.items())
     obs_ddl = ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items())
+    batch_id = f"SYNTHETIC-{'deso' if deso else 'national'}-benchmark"
     now = datetime.now(UTC).replace(tzinfo=None)
     with duckdb.connect(str(candidate)) as con:
         con.execute(f"SELECT setseed({seed})")
         con.execute("CREATE SCHEMA raw")
         con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")
         con.execute(f"CREATE TABLE raw.batches ({', '.join(f'{c} {t}' for c, t in BATCH_COLUMNS.items())})")
-        # One synthetic series per ingestible indicator: its first ingest ref with no extra dimensions, or - for
-        # indicators built by indicator_series_map rules (sums, ratios, largest-categories gaps) - one series
-        # per rule with dims that satisfy it, so the bench exercises those models too.
-        con.execute(f"""
-            CREATE TEMP TABLE catalog AS
-            SELECT * FROM read_csv('{SEEDS / 'indicator_catalog.csv'}', all_varchar = true)
-            WHERE source IN ('kolada', 'scb') AND coalesce(ingest_source_refs, '') <> ''""")
-        con.execute(f"""
-            CREATE TEMP TABLE rules AS
-            SELECT * FROM read_csv('{SEEDS / 'indicator_series_map.csv'}', all_varchar = true)""")
-        con.execute(f"""
-            CREATE TEMP TABLE refs AS
-            SELECT c.source, replace(trim(string_split(c.ingest_source_refs, ';')[1]), '/*', '/SYNTHETIC') AS source_ref,
-                   '{{}}' AS dims,
-                   c.unit, c.measure_type
-            FROM catalog c
-            WHERE c.indicator_id NOT IN (SELECT indicator_id FROM rules)
-            UNION ALL
-            SELECT c.source, replace(m.source_ref, '/*', '/SYNTHETIC'),  -- table-wide refs need a code
-                   CASE WHEN m.role IN ('rank_by', 'gap_of')
-                        THEN '{{"{LARGEST_CATEGORIES_DIM}":"' || lpad(k.k::varchar, 4, '0') || '"}}'
-                        WHEN m.dims_match = '*' THEN '{{}}'
-                        WHEN m.dims_match LIKE '{{%' THEN m.dims_match
-                        ELSE '{{' || trim(m.dims_match, '%')
-                             || CASE WHEN right(trim(m.dims_match, '%'), 1) = '"' THEN '' ELSE '"' END || '}}' END
-                       AS dims,
-                   -- ratio parts: a series that is a numerator draws from a lower range than one that is only a
-                   -- denominator, so 100 * part / whole stays a plausible percentage (the gates check it)
-                   CASE WHEN bool_or(m.role = 'numerator') THEN 'count_part'
-                        WHEN bool_or(m.role = 'denominator') THEN 'count_whole'
-                        WHEN bool_or(m.role = 'rank_by') THEN 'count'
-                        ELSE any_value(c.unit) END AS unit,
-                   any_value(c.measure_type) AS measure_type
-            FROM rules m
-            JOIN catalog c ON c.indicator_id = m.indicator_id
-            CROSS JOIN range(1000, 1000 + CASE WHEN m.role IN ('rank_by', 'gap_of') THEN 12 ELSE 1 END) k(k)
-            GROUP BY ALL""")
-        con.execute(f"""
-            CREATE TEMP TABLE areas AS
-            SELECT 'kolada' AS source, id AS area_code
-            FROM read_csv('{SEEDS / 'reference' / 'kolada_v3_municipality_from_rKolada_sysdata.csv'}', all_varchar = true)
-            UNION ALL SELECT 'scb', '00'
-            UNION ALL SELECT 'scb', county_code
-              FROM read_csv('{SEEDS / 'reference' / 'swedish-geodata_counties.csv'}', all_varchar = true)
-            UNION ALL SELECT 'scb', kommun_kod
-              FROM read_csv('{SEEDS / 'reference' / 'kommuner_290_crosschecked.csv'}', all_varchar = true)""")
+        _series(con)
+        _areas(con, deso)
+        # one batch per Kolada load and per SCB spec: an SCB row maps only to the catalog row that fetched it
         con.execute(f"""
             INSERT INTO raw.observations
             SELECT r.source, r.source_ref, a.area_code, (y.year)::varchar AS period, s.sex,
                    round(u.lo + random() * (u.hi - u.lo), 2) AS value, NULL AS status, r.dims,
-                   false AS is_deleted, '{BATCH_ID}-' || r.source AS batch_id, TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' AS fetched_at
+                   false AS is_deleted,
+                   '{batch_id}-' || r.source || CASE WHEN r.source = 'scb' THEN '-' || r.spec ELSE '' END AS batch_id,
+                   TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' AS fetched_at
             FROM refs r
             JOIN areas a ON a.source = r.source
             CROSS JOIN range({FIRST_YEAR + YEARS - years}, {FIRST_YEAR + YEARS}) y(year)
             JOIN (VALUES ('K'), ('M'), ('T')) s(sex) ON r.measure_type = 'value_by_sex' OR s.sex = 'T'
             JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit""")
+        _batches(con, now)
         n = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
         n_refs = con.execute("SELECT count(*) FROM catalog").fetchone()[0]
-        for source, rows in con.execute("SELECT source, count(*) FROM raw.observations GROUP BY 1").fetchall():
-            con.execute("INSERT INTO raw.batches (batch_id, source, unit, source_refs, mode, run_id, fetched_at, "
-                        "row_count, responses, notes) VALUES (?, ?, ?, '[]', 'synthetic', 'bench', ?, ?, '[]', ?)", [
-                f"{BATCH_ID}-{source}", source, "SYNTHETIC national-scale benchmark data (bench/synthetic.py)",
-                now, rows, json.dumps(["SYNTHETIC: random values for benchmarking only; never published"])])
-    return {"rows": n, "indicators": n_refs, "years": years, "candidate": str(candidate)}
+        n_areas = dict(con.execute("SELECT CASE WHEN area_code LIKE '%DeSO%' THEN 'deso' WHEN area_code LIKE '%RegSO%' "
+                                   "THEN 'regso' ELSE source END, count(*) FROM areas GROUP BY 1").fetchall())
+    return {"rows": n, "indicators": n_refs, "years": years, "areas": n_areas, "candidate": str(candidate)}
+
+
+def _batches(con, now: datetime) -> None:
+    """One raw.batches row per synthetic batch; an SCB batch's unit names its spec as ingest does
+    ('scb:<spec>:<table>:<chunk>'), so dbt maps its rows to that catalog row."""
+    for batch_id, source, rows in con.execute(
+            "SELECT batch_id, any_value(source), count(*) FROM raw.observations GROUP BY 1 ORDER BY 1").fetchall():
+        spec = batch_id.rsplit(f"-{source}-", 1)[1] if source == "scb" else ""
+        unit = f"scb:{spec}:SYNTHETIC:bench" if source == "scb" else "SYNTHETIC benchmark data (bench/synthetic.py)"
+        con.execute("INSERT INTO raw.batches (batch_id, source, unit, source_refs, mode, run_id, fetched_at, "
+                    "row_count, responses, notes) VALUES (?, ?, ?, '[]', 'synthetic', 'bench', ?, ?, '[]', ?)", [
+            batch_id, source, unit, now, rows,
+            json.dumps(["SYNTHETIC: random values for benchmarking only (bench/synthetic.py); never published"])])
 
 
 if __name__ == "__main__":
     import sys
 
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else Settings.from_env().warehouse_dir / "bench" / "national.duckdb"
-    print(generate(target))
+    print(generate(target, deso="--deso" in sys.argv))
