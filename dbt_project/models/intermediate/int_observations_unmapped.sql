@@ -6,11 +6,26 @@ with h as (
 series as (
     select * from {{ ref('int_series_rules') }}
 ),
+matched_keys as (
+    -- the few observed series keys some rule matches; an observation reaches the fact iff it passes every key
+    -- check and its key is one of these (int_observations_mapped)
+    select distinct source, source_ref, coalesce(series_spec, '') as series_spec_key, dims_key
+    from {{ ref('int_series_keys_matched') }}
+),
+unmapped as (
+    -- an equi-join on the few matched keys: one pass over the observations, not a correlated lookup per row
+    select h.*
+    from h
+    left join matched_keys as mk
+        on mk.source = h.source and mk.source_ref = h.source_ref
+       and mk.series_spec_key = coalesce(h.series_spec, '') and mk.dims_key = h.dims_key
+    where not (h.is_mappable and mk.source is not null)
+),
 known_refs as (
-    -- observed refs that some mapping names (exactly or table-wide '<table>/*'; for SCB, for the spec that
-    -- fetched them); one row per observed ref
+    -- unmapped refs that some mapping names (exactly or table-wide '<table>/*'; for SCB, for the spec that
+    -- fetched them); one row per ref
     select distinct o.source, o.source_ref, o.series_spec
-    from (select distinct source, source_ref, series_spec from h) as o
+    from (select distinct source, source_ref, series_spec from unmapped) as o
     inner join series as s
         on s.obs_source = o.source and {{ jamstat_utils.source_ref_matches('s.obs_source_ref', 'o.source_ref') }}
        and coalesce(s.obs_series_spec, '') = coalesce(o.series_spec, '')
@@ -34,14 +49,6 @@ select
         when not h.is_known_area then 'unknown_area'
         else 'undeclared_dims'
     end as unmapped_reason
-from h
+from unmapped as h
 left join known_refs as k
     on k.source = h.source and k.source_ref = h.source_ref and coalesce(k.series_spec, '') = coalesce(h.series_spec, '')
-where not exists (
-    select 1 from {{ ref('int_series_keys_matched') }} as s
-    where s.source = h.source
-      and s.source_ref = h.source_ref
-      and coalesce(s.series_spec, '') = coalesce(h.series_spec, '')
-      and s.dims_key = h.dims_key
-      and h.is_mappable
-)
