@@ -2,21 +2,17 @@
 from __future__ import annotations
 
 import itertools
-import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from bench import sql_floor
 from bench.report_figures import report
 from jamstat.settings import REPO_ROOT, Settings
 
 RECORDINGS = REPO_ROOT / "ingest" / "replay" / "recordings"
-SQL_FLOOR_MEMORY_LIMIT = "4GB"  # explicit, so the floor does not take 80 % of a machine shared with other work
 
 
 def _timeit(fn, *, min_seconds: float = 1.0) -> tuple[float, int]:
@@ -161,81 +157,89 @@ def national_scale_3m() -> dict:
     return _national(years=33, suffix="_3m")
 
 
+NATIONAL_QUERIES = {
+    "one area's gaps over time": "SELECT indicator_id, year, value_women, value_men, gap_women_minus_men "
+                                 "FROM marts.mart_gender_gap WHERE area_code = '0180' ORDER BY indicator_id, year",
+    "all municipalities, one indicator and year": "SELECT area_code, value_women, value_men, ratio_women_to_men "
+                                                  "FROM marts.mart_gender_gap WHERE indicator_id = "
+                                                  "'parental_benefit_days_per_recipient' AND year = 2020",
+    "municipality vs county vs country": "SELECT * FROM marts.mart_area_benchmark WHERE area_code = '0180' "
+                                         "AND year = 2020",
+}
+
+
 def _national(years: int, suffix: str) -> dict:
-    import duckdb
+    from bench import scale, synthetic
 
-    from bench import synthetic
-    from jamstat.gates.freshness import run_freshness_gate
-    from jamstat.gates.great_expectations import run_gx_gate
-    from jamstat.gates.report import summarize
-    from jamstat.gates.soda import run_soda_gate
-    from jamstat.transform.dbt_runner import ensure_dbt_packages, run_dbt
-
-    settings = Settings.from_env()
-    work = settings.warehouse_dir / "bench"
+    work = Settings.from_env().warehouse_dir / "bench"
     candidate = work / "national.duckdb"
     generated = synthetic.generate(candidate, years=years)
     print(f"    SYNTHETIC raw.observations: {generated['rows']:,} rows "
           f"({generated['indicators']} ingestible indicators x 312 areas x {generated['years']} years x sexes)")
-    target = work / "dbt_target"
-    ensure_dbt_packages(settings)
-    dbt = run_dbt(settings, "build", candidate=candidate, target_path=target, stream=lambda _l: None)
-    if not dbt.success:
-        raise RuntimeError(dbt.summary())
-    results = json.loads((target / "run_results.json").read_text())["results"]
-    with duckdb.connect(str(candidate), read_only=True) as con:
-        per_model = []
-        for r in results:
-            if r["unique_id"].startswith("model."):
-                name = r["unique_id"].split(".")[-1]
-                schema = con.execute("SELECT schema_name FROM duckdb_tables() WHERE table_name = ? UNION ALL "
-                                     "SELECT schema_name FROM duckdb_views() WHERE view_name = ?", [name, name]).fetchone()
-                rows = con.execute(f"SELECT count(*) FROM {schema[0]}.{name}").fetchone()[0] if schema else None
-                per_model.append((name, rows, round(r["execution_time"], 2)))
-    for name, rows, secs in sorted(per_model, key=lambda x: -x[2])[:12]:
-        print(f"      {name:<36} {rows if rows is not None else '-':>10} rows {secs:>7.2f} s")
-    fct_rows = next(r for n, r, _ in per_model if n == "fct_indicator_value")
-    floor_s = sql_floor.sql_floor_s(candidate, target, memory_limit=SQL_FLOOR_MEMORY_LIMIT)
-    spent = sql_floor.breakdown(target)
-    print(f"    dbt build {dbt.elapsed_s:.1f} s wall; node time summed over dbt's threads: models {spent['model']:.1f} s, "
-          f"data tests {spent['test']:.1f} s, unit tests {spent['unit_test']:.1f} s, seeds {spent['seed']:.1f} s; "
-          f"the same model SQL, one statement after the other in one DuckDB connection: {floor_s:.1f} s")
-
-    t0 = time.perf_counter()
-    gates = [run_freshness_gate(candidate), run_gx_gate(candidate), run_soda_gate(candidate)]
-    gates_s = time.perf_counter() - t0
-    failed = [g.gate for g in gates if not g.success]
-    if failed:
-        raise RuntimeError("gates failed on synthetic data:\n" + summarize(gates))
-
-    queries = {
-        "one area's gaps over time": "SELECT indicator_id, year, value_women, value_men, gap_women_minus_men "
-                                     "FROM marts.mart_gender_gap WHERE area_code = '0180' ORDER BY indicator_id, year",
-        "all municipalities, one indicator and year": "SELECT area_code, value_women, value_men, ratio_women_to_men "
-                                                      "FROM marts.mart_gender_gap WHERE indicator_id = "
-                                                      "'parental_benefit_days_per_recipient' AND year = 2020",
-        "municipality vs county vs country": "SELECT * FROM marts.mart_area_benchmark WHERE area_code = '0180' "
-                                             "AND year = 2020",
-    }
-    timings = {}
-    with duckdb.connect(str(candidate), read_only=True) as con:
-        for name, sql in queries.items():
-            con.execute(sql).fetchall()
-            runs = []
-            for _ in range(7):
-                t = time.perf_counter()
-                con.execute(sql).fetchall()
-                runs.append((time.perf_counter() - t) * 1000)
-            timings[name] = statistics.median(runs)
-            print(f"      query '{name}': {timings[name]:.1f} ms (median of 7)")
-    figures = {"national_synthetic_rows": generated["rows"], "national_fct_rows": fct_rows,
+    built = scale.build(candidate, work / "dbt_target")
+    dbt, spent, floor_s = built["dbt"], built["spent"], built["floor_s"]
+    gates_s = scale.gates(candidate)
+    figures = {"national_synthetic_rows": generated["rows"],
+               "national_fct_rows": next(r for n, r, _ in built["per_model"] if n == "fct_indicator_value"),
                "dbt_build_national_s": dbt.elapsed_s, "gates_national_s": round(gates_s, 2),
                "gates_to_dbt_build_ratio": round(gates_s / dbt.elapsed_s, 2),
-               "analyst_query_max_ms": round(max(timings.values()), 1),
+               "analyst_query_max_ms": scale.analyst_queries_ms(candidate, NATIONAL_QUERIES),
                "sql_floor_s": round(floor_s, 2), "dbt_vs_sql_floor_ratio": round(dbt.elapsed_s / floor_s, 2),
                "dbt_models_s": round(spent["model"], 2), "dbt_tests_s": round(spent["test"] + spent["unit_test"], 2),
                "dbt_seeds_s": round(spent["seed"], 2)}
     return {k + suffix: v for k, v in figures.items()}
 
 
-ALL = [normalize_speed, noop_refresh, national_scale, national_scale_3m, report, make_run]
+DESO_YEARS = 24              # SYNTHETIC years that take the DeSO shape past 40 M raw values
+DESO_MEMORY_LIMIT = "6GB"    # DuckDB's memory_limit for the build: spills beyond it, so the dbt process stays < 8 GB
+DESO_QUERIES = {
+    "employment gap per RegSO in one municipality, one year":
+        "SELECT g.area_code, g.value_women, g.value_men, g.gap_women_minus_men FROM marts.mart_gender_gap g "
+        "JOIN marts.dim_area a ON a.area_code = g.area_code WHERE a.area_level = 'regso' "
+        "AND g.area_code LIKE '0180%' AND g.indicator_id = 'employment_rate_deso_regso' AND g.year = 2020",
+    "one DeSO's gaps over time": "SELECT indicator_id, year, value_women, value_men, gap_women_minus_men "
+                                 "FROM marts.mart_gender_gap WHERE area_code = '{deso}' ORDER BY indicator_id, year",
+    "all DeSO of a municipality for one indicator": "SELECT g.area_code, g.year, g.value_women, g.value_men "
+                                                    "FROM marts.mart_gender_gap g JOIN marts.dim_area a "
+                                                    "ON a.area_code = g.area_code WHERE a.area_level = 'deso' "
+                                                    "AND g.area_code LIKE '0180%' "
+                                                    "AND g.indicator_id = 'employment_rate_deso_regso'",
+}
+
+
+def deso_scale() -> dict:
+    """Issue #14: SYNTHETIC SCB series at every DeSO and RegSO as well as the country, counties and municipalities
+    (Kolada series at Kolada's areas only), DESO_YEARS years: the same models and gates as the national case."""
+    import duckdb
+
+    from bench import scale, synthetic
+
+    work = Settings.from_env().warehouse_dir / "bench"
+    candidate = work / "deso.duckdb"
+    generated = synthetic.generate(candidate, years=DESO_YEARS, deso=True)
+    areas = generated["areas"]
+    print(f"    SYNTHETIC raw.observations: {generated['rows']:,} rows ({generated['indicators']} ingestible indicators "
+          f"x ({areas.get('deso', 0):,} DeSO + {areas.get('regso', 0):,} RegSO + {areas['scb']} country/county/"
+          f"municipality areas for SCB series; {areas['kolada']} Kolada areas for Kolada series) "
+          f"x {generated['years']} years x sexes (x birth regions where a series splits)")
+    built = scale.build(candidate, work / "dbt_target_deso", memory_limit=DESO_MEMORY_LIMIT)
+    dbt, spent, floor_s = built["dbt"], built["spent"], built["floor_s"]
+    rest = dbt.elapsed_s - floor_s
+    print(f"    dbt build vs SQL floor: {dbt.elapsed_s:.1f} s vs {floor_s:.1f} s; the {rest:.1f} s more are data and "
+          f"unit tests ({spent['test'] + spent['unit_test']:.1f} s node time, partly in parallel with models on dbt's "
+          f"2 threads), dbt start-up and parsing ({built['startup_s']:.1f} s) and seeds ({spent['seed']:.1f} s)")
+    gates_s = scale.gates(candidate)
+    with duckdb.connect(str(candidate), read_only=True) as con:
+        deso = con.execute("SELECT min(area_code) FROM marts.dim_area WHERE area_level = 'deso'").fetchone()[0]
+    queries = {name: sql.replace("{deso}", str(deso)) for name, sql in DESO_QUERIES.items()}
+    return {"deso_synthetic_rows": generated["rows"],
+            "deso_fct_rows": next(r for n, r, _ in built["per_model"] if n == "fct_indicator_value"),
+            "dbt_build_deso_s": dbt.elapsed_s, "gates_deso_s": round(gates_s, 2),
+            "dbt_build_deso_peak_rss_gb": built["peak_rss_gb"],
+            "sql_floor_deso_s": round(floor_s, 2), "dbt_vs_sql_floor_ratio_deso": round(dbt.elapsed_s / floor_s, 2),
+            "dbt_models_deso_s": round(spent["model"], 2),
+            "dbt_tests_deso_s": round(spent["test"] + spent["unit_test"], 2),
+            "analyst_query_max_ms_deso": scale.analyst_queries_ms(candidate, queries)}
+
+
+ALL = [normalize_speed, noop_refresh, national_scale, national_scale_3m, deso_scale, report, make_run]
