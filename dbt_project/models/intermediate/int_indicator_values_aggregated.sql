@@ -9,7 +9,9 @@
 --   Kolada row; a dropped file for an fk/bra/other row), then another API (an alternative SCB table), then a
 --   dropped file, which therefore only fills keys the APIs leave empty; then the series reported under the
 --   current area code (an old municipal code next to the current one); then the most recently fetched.
-with grouped as (
+with per_batch as (
+    -- first per batch, then per key: the number of batches is then a plain count, which is much cheaper than a
+    -- count(distinct) over millions of keys
     select
         {{ indicator_value_grain(",\n        ") }},
         source,
@@ -17,15 +19,34 @@ with grouped as (
         source_area_code,
         month_rollup,
         mapping_path,
-        case when count(value) = count(*) then sum(value) end as value,
-        max(status)                                           as status,
-        max(batch_id)                                         as batch_id,
-        count(distinct batch_id)                              as n_batches,
-        max(fetched_at)                                       as fetched_at,
-        count(*)                                              as n_source_rows,
-        cast(null as {{ dbt.type_string() }})                 as derivation_detail
+        batch_id,
+        count(value)    as n_values,
+        sum(value)      as sum_value,
+        max(status)     as status,
+        max(fetched_at) as fetched_at,
+        count(*)        as n_source_rows
     from {{ ref('int_observations_mapped') }}
     where role = 'value'
+    group by
+        {{ indicator_value_grain(', ') }},
+        source, source_ref, source_area_code, month_rollup, mapping_path, batch_id
+),
+grouped as (
+    select
+        {{ indicator_value_grain(",\n        ") }},
+        source,
+        source_ref,
+        source_area_code,
+        month_rollup,
+        mapping_path,
+        case when sum(n_values) = sum(n_source_rows) then sum(sum_value) end as value,
+        max(status)                                           as status,
+        max(batch_id)                                         as batch_id,
+        count(batch_id)                                       as n_batches,
+        max(fetched_at)                                       as fetched_at,
+        sum(n_source_rows)                                    as n_source_rows,
+        cast(null as {{ dbt.type_string() }})                 as derivation_detail
+    from per_batch
     group by
         {{ indicator_value_grain(', ') }},
         source, source_ref, source_area_code, month_rollup, mapping_path

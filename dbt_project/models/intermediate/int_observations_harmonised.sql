@@ -20,6 +20,9 @@ areas as (
 sexes as (
     select sex from {{ ref('stg_reference__sexes') }}
 ),
+periods as (
+    select * from {{ ref('int_observation_periods') }}
+),
 harmonised as (
     select
         obs.source,
@@ -29,9 +32,9 @@ harmonised as (
         coalesce(changes.current_code, obs.source_area_code_scb_style) as area_code,
         changes.current_code is not null                                 as is_recoded_area,
         obs.period,
-        {{ jamstat_utils.period_granularity('obs.period') }}             as period_granularity,
-        {{ jamstat_utils.period_year('obs.period') }}                    as year,
-        {{ jamstat_utils.period_month('obs.period') }}                   as month,
+        periods.period_granularity,
+        periods.year,
+        periods.month,
         obs.sex,
         obs.value,
         obs.status,
@@ -46,6 +49,7 @@ harmonised as (
     left join changes on changes.old_code = obs.source_area_code_scb_style
     left join areas on areas.area_code = coalesce(changes.current_code, obs.source_area_code_scb_style)
     left join sexes on sexes.sex = obs.sex
+    left join periods on periods.period = obs.period
 ),
 checked as (
     select

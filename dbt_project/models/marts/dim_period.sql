@@ -2,7 +2,7 @@
 -- (so gap/follow-up marts can join a complete calendar of years).
 with used as (
     select distinct period, period_granularity, year, month
-    from {{ ref('int_indicator_values_annualised') }}
+    from {{ ref('fct_indicator_value') }}
 ),
 bounds as (
     select min(year) as min_year, max(year) as max_year from used
