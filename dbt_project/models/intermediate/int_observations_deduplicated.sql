@@ -4,25 +4,53 @@
 -- batches that are not current (superseded by a later full snapshot, or retracted) never take part. (A row whose
 -- batch has no ingest-log row counts as observed when fetched; the raw_observations GX suite fails such a
 -- candidate.) The SCB spec is part of the key, so two catalog rows fetching the same cells each keep theirs.
+-- Most keys have one version: only the keys seen more than once are ranked (a window over millions of one-row
+-- partitions costs more than finding the few repeated keys and ranking just those).
 with batches as (
     select batch_id, last_observed_at, batch_state
     from {{ ref('stg_ingest__batches') }}
 ),
-ranked as (
-    select
-        o.*,
-        row_number() over (
-            partition by o.source, o.source_ref, coalesce(o.series_spec, ''), o.source_area_code, o.period, o.sex,
-                         o.dims
-            order by coalesce(b.last_observed_at, o.fetched_at) desc, o.fetched_at desc, o.batch_id desc
-        ) as version_rank,
-        count(*) over (
-            partition by o.source, o.source_ref, coalesce(o.series_spec, ''), o.source_area_code, o.period, o.sex,
-                         o.dims
-        ) as n_versions
+current_rows as {{ jamstat_utils.not_materialized() }} (
+    select o.*, coalesce(b.last_observed_at, o.fetched_at) as observed_at
     from {{ ref('int_observations_unioned') }} as o
     left join batches as b on b.batch_id = o.batch_id
     where coalesce(b.batch_state, 'current') = 'current'
+),
+repeated_keys as (
+    select source, source_ref, coalesce(series_spec, '') as series_spec_key, source_area_code, period, sex, dims
+    from current_rows
+    group by source, source_ref, coalesce(series_spec, ''), source_area_code, period, sex, dims
+    having count(*) > 1
+),
+tagged as {{ jamstat_utils.not_materialized() }} (
+    -- null-safe key equality: a partition treats nulls as equal, so the lookup does too
+    select o.*, r.source is not null as is_repeated
+    from current_rows as o
+    left join repeated_keys as r
+        on r.source = o.source
+       and r.source_ref is not distinct from o.source_ref
+       and r.series_spec_key = coalesce(o.series_spec, '')
+       and r.source_area_code is not distinct from o.source_area_code
+       and r.period is not distinct from o.period
+       and r.sex is not distinct from o.sex
+       and r.dims is not distinct from o.dims
+),
+ranked as (
+    select *, 1 as version_rank, cast(1 as {{ dbt.type_bigint() }}) as n_versions
+    from tagged
+    where not is_repeated
+    union all
+    select
+        *,
+        row_number() over (
+            partition by source, source_ref, coalesce(series_spec, ''), source_area_code, period, sex, dims
+            order by observed_at desc, fetched_at desc, batch_id desc
+        ) as version_rank,
+        count(*) over (
+            partition by source, source_ref, coalesce(series_spec, ''), source_area_code, period, sex, dims
+        ) as n_versions
+    from tagged
+    where is_repeated
 )
 select
     source, source_ref, series_spec, source_area_code, period, sex, value, status,
