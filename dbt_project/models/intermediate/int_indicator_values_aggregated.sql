@@ -72,14 +72,38 @@ grouped as (
 catalog as (
     select indicator_id, source as catalog_source from {{ ref('stg_catalog__indicators') }}
 ),
+keyed as (
+    select g.*, c.catalog_source
+    from grouped as g
+    left join catalog as c on c.indicator_id = g.indicator_id
+),
+repeated_keys as (
+    -- most keys have one candidate value, which is then the preferred one: only keys with several are ranked
+    select indicator_id, area_code, period, sex, birth_region, age_group
+    from keyed
+    group by indicator_id, area_code, period, sex, birth_region, age_group
+    having count(*) > 1
+),
+tagged as {{ jamstat_utils.not_materialized() }} (
+    select k.*, r.indicator_id is not null as is_repeated
+    from keyed as k
+    left join repeated_keys as r
+        on r.indicator_id is not distinct from k.indicator_id and r.area_code is not distinct from k.area_code
+       and r.period is not distinct from k.period and r.sex is not distinct from k.sex
+       and r.birth_region is not distinct from k.birth_region and r.age_group is not distinct from k.age_group
+),
 ranked as (
+    select *, 1 as key_rank
+    from tagged
+    where not is_repeated
+    union all
     select
-        g.*,
+        *,
         row_number() over (
-            partition by g.indicator_id, area_code, period, sex, birth_region, age_group
-            order by case when g.source = c.catalog_source
-                            or (g.source = 'file' and c.catalog_source in ('fk', 'bra', 'other')) then 0
-                          when g.source in ('kolada', 'scb') then 1
+            partition by indicator_id, area_code, period, sex, birth_region, age_group
+            order by case when source = catalog_source
+                            or (source = 'file' and catalog_source in ('fk', 'bra', 'other')) then 0
+                          when source in ('kolada', 'scb') then 1
                           else 2 end,
                      case when source_area_code = area_code
                             or (source = 'kolada' and source_area_code = {{ dbt.concat(["'00'", "area_code"]) }})
@@ -87,8 +111,8 @@ ranked as (
                           then 0 else 1 end,
                      fetched_at desc, source_ref, source_area_code
         ) as key_rank
-    from grouped as g
-    left join catalog as c on c.indicator_id = g.indicator_id
+    from tagged
+    where is_repeated
 )
 select
     indicator_id,
