@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -25,6 +26,7 @@ import duckdb
 
 from ingest.contract import OBSERVATION_COLUMNS
 from ingest.sources import kolada, scb
+from jamstat.settings import Settings
 from jamstat.transform.candidate import BATCH_COLUMNS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -134,6 +136,16 @@ def build_candidate(path: Path) -> dict:
     finally:
         con.close()
     return summary
+
+
+def replay_settings(tmp: Path) -> Settings:
+    """Settings for a test's own `dbt build`: replay mode, runtime state under `tmp`, this repo's catalog and
+    dbt project."""
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    return Settings(mode="replay", data_dir=tmp / "data", warehouse_dir=tmp / "warehouse", replay_url=None,
+                    catalog_path=REPO / "dbt_project/seeds/indicator_catalog.csv",
+                    dbt_project_dir=REPO / "dbt_project", expectations_dir=REPO / "expectations",
+                    postgres_url=None)
 
 
 if __name__ == "__main__":  # manual use: python tests/dbt/candidate_fixture.py /tmp/x.duckdb

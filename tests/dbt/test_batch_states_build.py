@@ -9,7 +9,6 @@ candidate_fixture.py) plus SYNTHETIC batches, one per finding:
 * a dropped file for an fk catalog row (source_ref = its indicator_id): its rows reach fct_indicator_value."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -18,9 +17,8 @@ import pytest
 
 from jamstat.gates.dbt_tests import dbt_gate_result
 from jamstat.gates.report import summarize
-from jamstat.settings import Settings
 from jamstat.transform.dbt_runner import run_dbt
-from tests.dbt.candidate_fixture import REPO, build_candidate
+from tests.dbt.candidate_fixture import build_candidate, replay_settings
 
 pytestmark = pytest.mark.slow
 
@@ -71,11 +69,7 @@ def built(tmp_path_factory):
     """Two candidates, one dbt build each: every batch but the poison one (a failing test skips the models
     downstream of it), and all of them."""
     tmp = tmp_path_factory.mktemp("batch_states")
-    settings = Settings(mode="replay", data_dir=tmp / "data", warehouse_dir=tmp / "warehouse", replay_url=None,
-                        catalog_path=REPO / "dbt_project/seeds/indicator_catalog.csv",
-                        dbt_project_dir=REPO / "dbt_project", expectations_dir=REPO / "expectations",
-                        postgres_url=None)
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    settings = replay_settings(tmp)
     out = {}
     for name, batches in (("clean", {b: v for b, v in BATCHES.items() if b != "SYNTHETIC-poison"}),
                           ("poisoned", BATCHES)):

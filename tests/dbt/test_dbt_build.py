@@ -137,6 +137,24 @@ def test_all_290_municipalities_in_dim_area(warehouse):
     assert warehouse.execute("select count(*) from marts.dim_area where area_level = 'county'").fetchone()[0] == 21
 
 
+def test_regso_and_deso_of_both_scb_versions_in_dim_area(warehouse):
+    """SCB's counts per version (its code lists and Statistikdatabasen's TAB6680 agree on them), each area in its
+    municipality and county, the years of its version, and Stockholm's 127 RegSO per version."""
+    rows = warehouse.execute("""
+        select area_level, area_version, area_level_order, count(*), min(first_year), max(last_year),
+               count(*) filter (where county_code = substring(municipality_code, 1, 2))
+        from marts.dim_area where area_level in ('regso', 'deso') group by all order by 1, 2""").fetchall()
+    assert rows == [("deso", "DeSO 2018", 5, 5984, None, 2023, 5984), ("deso", "DeSO 2025", 5, 6160, 2024, None, 6160),
+                    ("regso", "RegSO 2020", 4, 3363, None, 2023, 3363), ("regso", "RegSO 2025", 4, 3363, 2024, None, 3363)]
+    assert warehouse.execute("select count(*) from marts.dim_area where municipality_code = '0180' "
+                             "and area_level = 'regso' group by area_version").fetchall() == [(127,), (127,)]
+    # SCB's key: DeSO 0114A0010 lies in RegSO 0114R010 (Upplands Väsby)
+    deso = warehouse.execute("select d.regso_code, r.area_name, d.area_name from marts.dim_area d "
+                             "join marts.dim_area r on r.area_code = d.regso_code "
+                             "where d.area_code = '0114A0010_DeSO2025'").fetchone()
+    assert deso[0] == "0114R010_RegSO2025" and deso[2] == f"0114A0010 ({deso[1]})"
+
+
 def test_code_history_maps_old_codes(warehouse):
     former = warehouse.execute("select former_codes from marts.dim_area where area_code = '0331'").fetchone()[0]
     assert "1917" in former

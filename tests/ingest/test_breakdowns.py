@@ -1,11 +1,13 @@
 """Kolada paired KPIs as one indicator with a birth-region breakdown: the catalog names each KPI's live title,
-the series map says which birth region it is, and both agree with Kolada's own KPI catalogue."""
+the series map says which birth region it is, and both agree with Kolada's own KPI catalogue. SCB tables split by
+birth region (TAB708 BakgrVar, ArbStatusM Fodelseregion): every selected code is a real one and has its rule."""
 from __future__ import annotations
 
 import csv
 import json
 
-from ingest.catalog import kolada_entry, kolada_indicators, load_catalog
+from ingest.catalog import kolada_entry, kolada_indicators, load_catalog, scb_spec
+from ingest.sources import scb
 from tests.conftest import REPO
 
 SERIES_MAP = REPO / "dbt_project" / "seeds" / "indicator_series_map.csv"
@@ -77,3 +79,60 @@ def test_tab708_spec_selects_the_breakdown_codes_scb_publishes_and_each_has_its_
     assert ages == {"18-29": "18-29", "30-49": "30-49", "50-64": "50-64", "65+": "65+"}
     known_ages = {r["age_group"] for r in _rows(REPO / "dbt_project" / "seeds" / "age_group.csv")}
     assert set(ages.values()) <= known_ages
+
+
+# ArbStatusM (BAS, monthly) metadata, assembled here from public sources: real codes and texts only, and only the
+# ones seen. No recording of this table's metadata exists in the repo.
+#   Region 00 / 20 / 2080: Region-Dalarna/hamta_data (find_string id 30291394757, region_vekt Finns list).
+#   Kon 1 / 2 / 1+2, Alder 20-64 / 15-74, ContentsCode 000006IK, 000006II, 000006HI, 000004YH and Fodelseregion
+#   tot / in / ut: the v1 ArbStatusM queries of teman/konjunktur/config.R (find_string id 62060430336), where
+#   c("in") stands under "Inrikes födda (andel)" and c("ut") under "Utrikes födda (andel)".
+#   Fodelseregion texts: Region-Dalarna/hamta_data@5a2239e
+#   hamta_bas_arbstatus_region_kon_alder_fodelseregion_prel_manad_ArbStatusM_scb.R (find_string id 30483612662):
+#   "Finns: "inrikes född", "utrikes född", "totalt"", in that order; each text goes with the code the config's
+#   comment gives it. The 15-19 / 20-24 Alder codes were not seen, so the 15-24 spec is checked on Fodelseregion.
+ARBSTATUSM_V1_METADATA = {
+    "title": "",
+    "variables": [
+        {"code": "Region", "values": ["00", "20", "2080"]},
+        {"code": "Kon", "values": ["1", "2", "1+2"]},
+        {"code": "Alder", "values": ["20-64", "15-74"]},
+        {"code": "Fodelseregion", "values": ["in", "ut", "tot"],
+         "valueTexts": ["inrikes född", "utrikes född", "totalt"]},
+        {"code": "ContentsCode", "values": ["000006HI", "000004YH", "000006II", "000006IK"]},
+        {"code": "Tid", "values": ["2020M01", "2020M02"], "time": True},
+    ],
+}
+ARBSTATUSM_ROWS = ("labour_status_by_birth_region_monthly", "unemployment_15_24_bas")
+BIRTH_REGION_OF_TEXT = {"totalt": "", "inrikes född": "born_in_sweden", "utrikes född": "foreign_born"}
+
+
+def test_arbstatusm_specs_select_the_public_birth_region_codes_and_each_has_its_rule():
+    """Both ArbStatusM rows select Fodelseregion tot, in and ut; the codes resolve against the table's metadata as
+    public sources show it, and agree with the value texts (label:inrikes född is the code in). Each selected code
+    has series-map rules of exactly one birth region, the one its text says (totalt = the indicator's total)."""
+    meta = scb.parse_v1_metadata(ARBSTATUSM_V1_METADATA, "AM/AM0210/AM0210A/ArbStatusM")
+    fodelseregion = meta.var("Fodelseregion")
+    text_of = dict(zip(fodelseregion.values, fodelseregion.labels, strict=True))
+    catalog = {i.indicator_id: i for i in load_catalog()}
+    for indicator_id in ARBSTATUSM_ROWS:
+        (table,) = scb_spec(catalog[indicator_id]).tables
+        selected = table.selection["Fodelseregion"]
+        assert selected == ["tot", "in", "ut"], indicator_id
+        where = f"{indicator_id}.Fodelseregion"
+        resolved = [c for e in selected for c in scb.expand(e, fodelseregion.values, where, fodelseregion.labels)]
+        assert resolved == selected
+        for text, code in (("inrikes född", "in"), ("utrikes född", "ut"), ("totalt", "tot")):
+            assert scb.expand(f"label:{text}", fodelseregion.values, where, fodelseregion.labels) == [code]
+        assert set(table.contents_code.split(";")) <= set(meta.var("ContentsCode").values)
+        rules = [r for r in _rows(SERIES_MAP) if r["indicator_id"] == indicator_id]
+        for code in selected:
+            regions = {r["birth_region"] for r in rules if f'"Fodelseregion":"{code}"' in r["dims_match"]}
+            assert regions == {BIRTH_REGION_OF_TEXT[text_of[code]]}, (indicator_id, code, regions)
+        # no rule of these rows leaves Fodelseregion open: a total would otherwise add tot + in + ut
+        assert all('"Fodelseregion":"' in r["dims_match"] for r in rules), indicator_id
+    # the employment row's whole selection resolves: every code it names was seen
+    (employment,) = scb_spec(catalog["labour_status_by_birth_region_monthly"]).tables
+    sels = {s.code: s.values for s in scb.resolve_selection(meta, employment)}
+    assert sels["Fodelseregion"] == ("tot", "in", "ut") and sels["Alder"] == ("20-64",)
+    assert sels["ContentsCode"] == ("000006IK",) and sels["Kon"] == ("1", "2", "1+2")

@@ -70,6 +70,9 @@ EXPECTED_COLUMNS = {
         "area_name", "indicator_name_sv", "year", "value_women", "value_men", "gap_women_minus_men",
         "women_pct_of_men", "is_at_parity", "direction_of_change", "gap_born_in_sweden", "gap_all", "unit",
         "indicator_id", "area_code", "birth_region", "note"],
+    "09_employment_gap_per_regso_stockholm.sql": [
+        "area_name", "year", "value_women", "value_men", "gap_women_minus_men", "women_pct_of_men", "is_at_parity",
+        "rank_largest_gap", "municipality_gap", "gap_diff_to_municipality", "area_version", "area_code", "note"],
 }
 
 
@@ -475,3 +478,18 @@ def test_08_compares_women_and_men_within_the_birth_region(warehouse, tmp_path):
     assert float(row["gap_women_minus_men"]) == -8.0 and float(row["women_pct_of_men"]) == 88.4
     assert float(row["gap_born_in_sweden"]) == -1.0 and float(row["gap_all"]) == -2.0
     assert row["note"] is None
+
+
+# --- 09: the employment gap per RegSO (sub-municipal areas) -------------------------------------------------------
+# Its logic on RegSO data is tested on a real dbt build in tests/dbt/test_subareas_build.py.
+def test_09_regso_gap_says_why_it_is_empty_on_replay_data(warehouse):
+    rows = query(warehouse, "09_employment_gap_per_regso_stockholm.sql")
+    assert len(rows) == 1 and rows[0]["area_code"] is None
+    assert "no regso value for municipality 0180" in rows[0]["note"] and "live" in rows[0]["note"]
+
+
+def test_09_a_wrong_parameter_is_named(warehouse):
+    sql = with_param(sql_of("09_employment_gap_per_regso_stockholm.sql"), "'regso'                      as area_level",
+                     "'stadsdel'                   as area_level")
+    _, rows = run_sql(warehouse, sql)
+    assert len(rows) == 1 and rows[0]["note"] == "stadsdel is not a sub-municipal level: use regso or deso"

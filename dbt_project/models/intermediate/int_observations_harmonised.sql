@@ -1,6 +1,8 @@
 -- Current observations with harmonised keys: canonical area_code (Kolada '0000' -> '00', '00xx' -> 'xx';
 -- old municipal codes and aliases such as NUTS SE11 -> current code via the code-history seed), period parsed into year/month/granularity,
--- sex checked against K/M/T. Validity flags drive int_observations_unmapped; nothing is dropped here.
+-- sex checked against K/M/T. Validity flags drive int_observations_unmapped. The one thing dropped here: an empty
+-- cell of a sub-municipal area in a year outside its SCB version (a table crossing both DeSO versions with every
+-- year answers '..' there; that area did not exist in that year). A value in such a cell is kept and reported.
 with obs as (
     select
         *,
@@ -15,7 +17,7 @@ changes as (
     select * from {{ ref('stg_reference__area_code_changes') }} where change_type in ('recoded', 'alias')
 ),
 areas as (
-    select area_code from {{ ref('int_areas_unified') }}
+    select area_code, first_year, last_year from {{ ref('int_areas_unified') }}
 ),
 sexes as (
     select sex from {{ ref('stg_reference__sexes') }}
@@ -44,6 +46,8 @@ harmonised as (
         obs.fetched_at,
         obs.n_versions,
         areas.area_code is not null                                      as is_known_area,
+        areas.first_year                                                 as area_first_year,
+        areas.last_year                                                  as area_last_year,
         sexes.sex is not null                                            as is_known_sex
     from obs
     left join changes on changes.old_code = obs.source_area_code_scb_style
@@ -54,11 +58,13 @@ harmonised as (
 checked as (
     select
         *,
-        period_granularity is not null and (month is null or month between 1 and 12) as is_parsed_period
+        period_granularity is not null and (month is null or month between 1 and 12) as is_parsed_period,
+        coalesce(year >= area_first_year, true) and coalesce(year <= area_last_year, true) as is_area_in_use
     from harmonised
 )
 select
     *,
     -- every key check passed: such a row reaches the fact if a series rule matches it
-    is_known_area and is_known_sex and is_parsed_period as is_mappable
+    is_known_area and is_area_in_use and is_known_sex and is_parsed_period as is_mappable
 from checked
+where is_area_in_use or value is not null

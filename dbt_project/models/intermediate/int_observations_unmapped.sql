@@ -47,6 +47,7 @@ select
         when not h.is_parsed_period then 'unparsed_period'
         when k.source_ref is null then 'no_catalog_indicator'
         when not h.is_known_area then 'unknown_area'
+        when not h.is_area_in_use then 'area_not_in_use_that_year'
         else 'undeclared_dims'
     end as unmapped_reason
 from unmapped as h

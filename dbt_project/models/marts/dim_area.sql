@@ -1,4 +1,5 @@
--- Country, 21 counties and 290 municipalities with SCB and Kolada codes and code history.
+-- Country, 21 counties, 290 municipalities and the RegSO / DeSO of both SCB versions, with SCB and Kolada codes,
+-- code history and, for sub-municipal areas, their version, years in use and unchanged counterpart.
 with areas as (
     select * from {{ ref('int_areas_unified') }}
 ),
@@ -27,6 +28,12 @@ select
     cast(a.level_order as {{ dbt.type_int() }})    as area_level_order,
     cast(a.county_code as {{ dbt.type_string() }}) as county_code,
     cast(a.county_name as {{ dbt.type_string() }}) as county_name,
+    cast(a.municipality_code as {{ dbt.type_string() }}) as municipality_code,
+    cast(a.regso_code as {{ dbt.type_string() }})  as regso_code,
+    cast(a.area_version as {{ dbt.type_string() }}) as area_version,
+    cast(a.first_year as {{ dbt.type_int() }})     as first_year,
+    cast(a.last_year as {{ dbt.type_int() }})      as last_year,
+    cast(a.same_area_code as {{ dbt.type_string() }}) as same_area_code,
     cast(a.kolada_id as {{ dbt.type_string() }})   as kolada_id,
     cast(a.scb_code as {{ dbt.type_string() }})    as scb_code,
     cast(f.codes as {{ dbt.type_string() }}) as former_codes,
