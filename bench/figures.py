@@ -190,19 +190,19 @@ def _national(years: int, suffix: str) -> dict:
     return {k + suffix: v for k, v in figures.items()}
 
 
-DESO_YEARS = 24              # SYNTHETIC years that take the DeSO shape past 40 M raw values
+DESO_YEARS = 21              # SYNTHETIC years (2005-2025) that take the DeSO shape past 40 M raw values
 DESO_MEMORY_LIMIT = "6GB"    # DuckDB's memory_limit for the build: spills beyond it, so the dbt process stays < 8 GB
 DESO_QUERIES = {
     "employment gap per RegSO in one municipality, one year":
         "SELECT g.area_code, g.value_women, g.value_men, g.gap_women_minus_men FROM marts.mart_gender_gap g "
         "JOIN marts.dim_area a ON a.area_code = g.area_code WHERE a.area_level = 'regso' "
-        "AND g.area_code LIKE '0180%' AND g.indicator_id = 'employment_rate_deso_regso' AND g.year = 2020",
+        "AND a.municipality_code = '0180' AND g.indicator_id = 'employment_rate_deso_regso' AND g.year = 2020",
     "one DeSO's gaps over time": "SELECT indicator_id, year, value_women, value_men, gap_women_minus_men "
                                  "FROM marts.mart_gender_gap WHERE area_code = '{deso}' ORDER BY indicator_id, year",
     "all DeSO of a municipality for one indicator": "SELECT g.area_code, g.year, g.value_women, g.value_men "
                                                     "FROM marts.mart_gender_gap g JOIN marts.dim_area a "
                                                     "ON a.area_code = g.area_code WHERE a.area_level = 'deso' "
-                                                    "AND g.area_code LIKE '0180%' "
+                                                    "AND a.municipality_code = '0180' "
                                                     "AND g.indicator_id = 'employment_rate_deso_regso'",
 }
 
@@ -219,9 +219,11 @@ def deso_scale() -> dict:
     generated = synthetic.generate(candidate, years=DESO_YEARS, deso=True)
     areas = generated["areas"]
     print(f"    SYNTHETIC raw.observations: {generated['rows']:,} rows ({generated['indicators']} ingestible indicators "
-          f"x ({areas.get('deso', 0):,} DeSO + {areas.get('regso', 0):,} RegSO + {areas['scb']} country/county/"
-          f"municipality areas for SCB series; {areas['kolada']} Kolada areas for Kolada series) "
-          f"x {generated['years']} years x sexes (x birth regions where a series splits)")
+          f"x {generated['years']} years x sexes (x birth regions where a series splits); SCB series at the country, "
+          f"21 counties, 290 municipalities and every DeSO and RegSO of the version in use that year "
+          f"({areas['deso to 2023']:,} DeSO 2018 + {areas['regso to 2023']:,} RegSO 2020 up to 2023, "
+          f"{areas['deso from 2024']:,} DeSO 2025 + {areas['regso from 2024']:,} RegSO 2025 from 2024); "
+          f"Kolada series at Kolada's {areas['kolada']} areas")
     built = scale.build(candidate, work / "dbt_target_deso", memory_limit=DESO_MEMORY_LIMIT)
     dbt, spent, floor_s = built["dbt"], built["spent"], built["floor_s"]
     rest = dbt.elapsed_s - floor_s
@@ -238,7 +240,8 @@ def deso_scale() -> dict:
               "run it anyway): gates below are freshness + Soda only")
     gates_s = scale.gates(candidate, with_gx=with_gx)
     with duckdb.connect(str(candidate), read_only=True) as con:
-        deso = con.execute("SELECT min(area_code) FROM marts.dim_area WHERE area_level = 'deso'").fetchone()[0]
+        deso = con.execute("SELECT min(area_code) FROM marts.dim_area WHERE area_level = 'deso' "
+                           "AND municipality_code = '0180'").fetchone()[0]
     queries = {name: sql.replace("{deso}", str(deso)) for name, sql in DESO_QUERIES.items()}
     return {"deso_synthetic_rows": generated["rows"],
             "deso_fct_rows": next(r for n, r, _ in built["per_model"] if n == "fct_indicator_value"),

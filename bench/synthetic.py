@@ -2,8 +2,8 @@
 
 Shape (issue "Star schema and marts", Performance): every ingestible catalog indicator × areas × years × sexes
 (K, M, T for value-by-sex indicators; T for single-value KPIs). National scale: 290 municipalities + 21 counties
-+ the country. DeSO scale (issue #14): SCB series also at every RegSO and DeSO (Kolada has no sub-municipal
-areas). Values are random numbers in a plausible range for the unit, so the gates' range checks pass; they mean
++ the country. DeSO scale (issue #14): SCB series also at every RegSO and DeSO of SCB's code lists, each year on
+the version SCB publishes it on (Kolada has no sub-municipal areas). Values are random numbers in a plausible range for the unit, so the gates' range checks pass; they mean
 nothing. Every batch id starts with 'SYNTHETIC-' and raw.batches says so in its unit and notes.
 """
 from __future__ import annotations
@@ -19,9 +19,10 @@ from jamstat.transform.candidate import BATCH_COLUMNS
 FIRST_YEAR, YEARS = 1996, 30
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
 LARGEST_CATEGORIES_DIM = "Yrke2012"  # dbt var largest_categories_dimension: 12 synthetic categories, top 10 ranked
-# Stand-in sub-municipal areas until SCB's DeSO/RegSO code lists are seeds: per municipality, this many DeSO and
-# RegSO in SCB's code shape (≈ 6,160 DeSO and 3,363 RegSO over 290 municipalities).
-DESO_PER_MUNICIPALITY, REGSO_PER_MUNICIPALITY = 21, 12
+# SCB's sub-municipal versions and the years SCB publishes on each (as int_areas_unified dates them): DeSO 2018 /
+# RegSO 2020 up to 2023, DeSO 2025 / RegSO 2025 from 2024. A synthetic year uses the version in use that year.
+SUBAREA_YEARS = {"DeSO 2018": (None, 2023), "RegSO 2020": (None, 2023), "DeSO 2025": (2024, None),
+                 "RegSO 2025": (2024, None)}
 
 # (low, high) per unit: keeps synthetic values inside the gates' plausibility ranges.
 UNIT_RANGES = {"percent": (0, 100), "count": (0, 1_000_000), "SEK": (100_000, 600_000), "days": (0, 150),
@@ -73,25 +74,30 @@ def _series(con) -> None:
 
 
 def _areas(con, deso: bool) -> None:
-    """Temp table areas: Kolada's municipalities and regions; SCB's country, counties and municipalities, and with
-    `deso` every RegSO and DeSO (SCB-sourced only: Kolada has no sub-municipal areas)."""
+    """Temp table areas (source, area_code, first_year, last_year): Kolada's municipalities and regions; SCB's
+    country, counties and municipalities, and with `deso` every RegSO and DeSO of SCB's code lists (the seeds
+    scb_regso / scb_deso; SCB-sourced only: Kolada has no sub-municipal areas), each in its version's years."""
+    ref = SEEDS / "reference"
     con.execute(f"""
         CREATE TEMP TABLE areas AS
-        SELECT 'kolada' AS source, id AS area_code
-        FROM read_csv('{SEEDS / 'reference' / 'kolada_v3_municipality_from_rKolada_sysdata.csv'}', all_varchar = true)
-        UNION ALL SELECT 'scb', '00'
-        UNION ALL SELECT 'scb', county_code
-          FROM read_csv('{SEEDS / 'reference' / 'swedish-geodata_counties.csv'}', all_varchar = true)
-        UNION ALL SELECT 'scb', kommun_kod
-          FROM read_csv('{SEEDS / 'reference' / 'kommuner_290_crosschecked.csv'}', all_varchar = true)""")
+        SELECT 'kolada' AS source, id AS area_code, NULL::int AS first_year, NULL::int AS last_year
+        FROM read_csv('{ref / 'kolada_v3_municipality_from_rKolada_sysdata.csv'}', all_varchar = true)
+        UNION ALL SELECT 'scb', '00', NULL, NULL
+        UNION ALL SELECT 'scb', county_code, NULL, NULL
+          FROM read_csv('{ref / 'swedish-geodata_counties.csv'}', all_varchar = true)
+        UNION ALL SELECT 'scb', kommun_kod, NULL, NULL
+          FROM read_csv('{ref / 'kommuner_290_crosschecked.csv'}', all_varchar = true)""")
     if deso:
+        years = " UNION ALL ".join(f"SELECT '{v}' AS version, {lo or 'NULL'} AS lo, {hi or 'NULL'} AS hi"
+                                   for v, (lo, hi) in SUBAREA_YEARS.items())
         con.execute(f"""
             INSERT INTO areas
-            SELECT 'scb', m.kommun_kod || kind.letter || lpad(n::varchar, kind.digits, '0') || kind.suffix
-            FROM read_csv('{SEEDS / 'reference' / 'kommuner_290_crosschecked.csv'}', all_varchar = true) m
-            CROSS JOIN (VALUES ('C', 4, '_DeSO2025', {DESO_PER_MUNICIPALITY}),
-                               ('R', 3, '_RegSO2025', {REGSO_PER_MUNICIPALITY})) kind(letter, digits, suffix, k)
-            CROSS JOIN range(1, 1 + kind.k) r(n)""")
+            SELECT 'scb', s.code, y.lo, y.hi
+            FROM (SELECT deso_code AS code, deso_version AS version
+                  FROM read_csv('{ref / 'scb_deso.csv'}', all_varchar = true)
+                  UNION ALL
+                  SELECT regso_code, regso_version FROM read_csv('{ref / 'scb_regso.csv'}', all_varchar = true)) s
+            JOIN ({years}) y ON y.version = s.version""")
 
 
 def generate(candidate: Path, seed: float = 0.42, years: int = YEARS, *, deso: bool = False) -> dict:
@@ -121,15 +127,18 @@ def generate(candidate: Path, seed: float = 0.42, years: int = YEARS, *, deso: b
                    '{batch_id}-' || r.source || CASE WHEN r.source = 'scb' THEN '-' || r.spec ELSE '' END AS batch_id,
                    TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}' AS fetched_at
             FROM refs r
-            JOIN areas a ON a.source = r.source
             CROSS JOIN range({FIRST_YEAR + YEARS - years}, {FIRST_YEAR + YEARS}) y(year)
+            JOIN areas a ON a.source = r.source AND y.year BETWEEN coalesce(a.first_year, y.year)
+                                                              AND coalesce(a.last_year, y.year)
             JOIN (VALUES ('K'), ('M'), ('T')) s(sex) ON r.measure_type = 'value_by_sex' OR s.sex = 'T'
             JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit""")
         _batches(con, now)
         n = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
         n_refs = con.execute("SELECT count(*) FROM catalog").fetchone()[0]
-        n_areas = dict(con.execute("SELECT CASE WHEN area_code LIKE '%DeSO%' THEN 'deso' WHEN area_code LIKE '%RegSO%' "
-                                   "THEN 'regso' ELSE source END, count(*) FROM areas GROUP BY 1").fetchall())
+        n_areas = dict(con.execute("SELECT CASE WHEN length(area_code) = 9 OR area_code LIKE '%DeSO%' THEN 'deso' "
+                                   "WHEN area_code LIKE '____R%' THEN 'regso' ELSE source END || "
+                                   "CASE WHEN last_year IS NOT NULL THEN ' to ' || last_year WHEN first_year IS NOT NULL "
+                                   "THEN ' from ' || first_year ELSE '' END, count(*) FROM areas GROUP BY 1").fetchall())
     return {"rows": n, "indicators": n_refs, "years": years, "areas": n_areas, "candidate": str(candidate)}
 
 
