@@ -21,6 +21,7 @@ SEEDS = REPO_ROOT / "dbt_project" / "seeds"
 LARGEST_CATEGORIES_DIM = "Yrke2012"  # dbt var largest_categories_dimension: 12 synthetic categories, top 10 ranked
 # SCB's sub-municipal versions and the years SCB publishes on each (as int_areas_unified dates them): DeSO 2018 /
 # RegSO 2020 up to 2023, DeSO 2025 / RegSO 2025 from 2024. A synthetic year uses the version in use that year.
+COUNT_UNITS = "('count', 'count_part', 'count_whole')"  # summable synthetic units (see UNIT_RANGES)
 SUBAREA_YEARS = {"DeSO 2018": (None, 2023), "RegSO 2020": (None, 2023), "DeSO 2025": (2024, None),
                  "RegSO 2025": (2024, None)}
 
@@ -74,29 +75,34 @@ def _series(con) -> None:
 
 
 def _areas(con, deso: bool) -> None:
-    """Temp table areas (source, area_code, first_year, last_year): Kolada's municipalities and regions; SCB's
-    country, counties and municipalities, and with `deso` every RegSO and DeSO of SCB's code lists (the seeds
-    scb_regso / scb_deso; SCB-sourced only: Kolada has no sub-municipal areas), each in its version's years."""
+    """Temp table areas (source, area_code, level, municipality_code, regso_code, first_year, last_year, n_deso):
+    Kolada's municipalities and regions; SCB's country, counties and municipalities, and with `deso` every RegSO
+    and DeSO of SCB's code lists (the seeds scb_regso / scb_deso; SCB-sourced only: Kolada has no sub-municipal
+    areas), each in its version's years; n_deso is the number of DeSO of the DeSO's municipality and version."""
     ref = SEEDS / "reference"
     con.execute(f"""
         CREATE TEMP TABLE areas AS
-        SELECT 'kolada' AS source, id AS area_code, NULL::int AS first_year, NULL::int AS last_year
+        SELECT 'kolada' AS source, id AS area_code, 'kolada' AS level, NULL::varchar AS municipality_code,
+               NULL::varchar AS regso_code,
+               NULL::int AS first_year, NULL::int AS last_year, NULL::int AS n_deso
         FROM read_csv('{ref / 'kolada_v3_municipality_from_rKolada_sysdata.csv'}', all_varchar = true)
-        UNION ALL SELECT 'scb', '00', NULL, NULL
-        UNION ALL SELECT 'scb', county_code, NULL, NULL
+        UNION ALL SELECT 'scb', '00', 'country', NULL, NULL, NULL, NULL, NULL
+        UNION ALL SELECT 'scb', county_code, 'county', NULL, NULL, NULL, NULL, NULL
           FROM read_csv('{ref / 'swedish-geodata_counties.csv'}', all_varchar = true)
-        UNION ALL SELECT 'scb', kommun_kod, NULL, NULL
+        UNION ALL SELECT 'scb', kommun_kod, 'municipality', kommun_kod, NULL, NULL, NULL, NULL
           FROM read_csv('{ref / 'kommuner_290_crosschecked.csv'}', all_varchar = true)""")
     if deso:
         years = " UNION ALL ".join(f"SELECT '{v}' AS version, {lo or 'NULL'} AS lo, {hi or 'NULL'} AS hi"
                                    for v, (lo, hi) in SUBAREA_YEARS.items())
         con.execute(f"""
             INSERT INTO areas
-            SELECT 'scb', s.code, y.lo, y.hi
-            FROM (SELECT deso_code AS code, deso_version AS version
+            SELECT 'scb', s.code, s.level, s.municipality_code, s.regso_code, y.lo, y.hi,
+                   count(*) FILTER (WHERE s.level = 'deso') OVER (PARTITION BY s.municipality_code, s.version)
+            FROM (SELECT deso_code AS code, 'deso' AS level, municipality_code, regso_code, deso_version AS version
                   FROM read_csv('{ref / 'scb_deso.csv'}', all_varchar = true)
                   UNION ALL
-                  SELECT regso_code, regso_version FROM read_csv('{ref / 'scb_regso.csv'}', all_varchar = true)) s
+                  SELECT regso_code, 'regso', municipality_code, NULL, regso_version
+                  FROM read_csv('{ref / 'scb_regso.csv'}', all_varchar = true)) s
             JOIN ({years}) y ON y.version = s.version""")
 
 
@@ -131,15 +137,46 @@ def generate(candidate: Path, seed: float = 0.42, years: int = YEARS, *, deso: b
             JOIN areas a ON a.source = r.source AND y.year BETWEEN coalesce(a.first_year, y.year)
                                                               AND coalesce(a.last_year, y.year)
             JOIN (VALUES ('K'), ('M'), ('T')) s(sex) ON r.measure_type = 'value_by_sex' OR s.sex = 'T'
-            JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit""")
+            JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit
+            WHERE NOT ({deso} AND r.unit IN {COUNT_UNITS} AND a.level IN ('municipality', 'regso', 'deso'))""")
+        if deso:
+            _sub_municipal_counts(con, batch_id, now, ranges, range(FIRST_YEAR + YEARS - years, FIRST_YEAR + YEARS))
         _batches(con, now)
         n = con.execute("SELECT count(*) FROM raw.observations").fetchone()[0]
         n_refs = con.execute("SELECT count(*) FROM catalog").fetchone()[0]
-        n_areas = dict(con.execute("SELECT CASE WHEN length(area_code) = 9 OR area_code LIKE '%DeSO%' THEN 'deso' "
-                                   "WHEN area_code LIKE '____R%' THEN 'regso' ELSE source END || "
+        n_areas = dict(con.execute("SELECT CASE WHEN level IN ('deso', 'regso') THEN level ELSE source END || "
                                    "CASE WHEN last_year IS NOT NULL THEN ' to ' || last_year WHEN first_year IS NOT NULL "
                                    "THEN ' from ' || first_year ELSE '' END, count(*) FROM areas GROUP BY 1").fetchall())
     return {"rows": n, "indicators": n_refs, "years": years, "areas": n_areas, "candidate": str(candidate)}
+
+
+def _sub_municipal_counts(con, batch_id: str, now: datetime, ranges: str, years: range) -> None:
+    """Count series at DeSO, RegSO and municipality level that add up as SCB's do (the dbt test
+    assert_subarea_counts_roll_up_to_municipality checks it): random whole DeSO counts, scaled by the number of DeSO
+    in the municipality so sums stay in the unit's range, and each RegSO and municipality the sum of its DeSO."""
+    con.execute(f"""
+        INSERT INTO raw.observations
+        WITH deso AS MATERIALIZED (
+            SELECT r.source, r.source_ref, r.dims, r.spec, a.area_code, a.regso_code, a.municipality_code, y.year,
+                   s.sex, round((u.lo + random() * (u.hi - u.lo)) / a.n_deso, 0) AS value
+            FROM refs r
+            CROSS JOIN range({years.start}, {years.stop}) y(year)
+            JOIN areas a ON a.source = r.source AND a.level = 'deso'
+                        AND y.year BETWEEN coalesce(a.first_year, y.year) AND coalesce(a.last_year, y.year)
+            JOIN (VALUES ('K'), ('M'), ('T')) s(sex) ON r.measure_type = 'value_by_sex' OR s.sex = 'T'
+            JOIN (VALUES {ranges}) u(unit, lo, hi) ON u.unit = r.unit
+            WHERE r.unit IN {COUNT_UNITS}
+        ),
+        all_levels AS (
+            SELECT source, source_ref, dims, spec, area_code, year, sex, value FROM deso
+            UNION ALL
+            SELECT source, source_ref, dims, spec, regso_code, year, sex, sum(value) FROM deso GROUP BY ALL
+            UNION ALL
+            SELECT source, source_ref, dims, spec, municipality_code, year, sex, sum(value) FROM deso GROUP BY ALL
+        )
+        SELECT source, source_ref, area_code, year::varchar, sex, value, NULL, dims, false,
+               '{batch_id}-' || source || '-' || spec, TIMESTAMP '{now:%Y-%m-%d %H:%M:%S}'
+        FROM all_levels""")
 
 
 def _batches(con, now: datetime) -> None:
