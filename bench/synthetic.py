@@ -57,9 +57,11 @@ def _series(con) -> None:
                CASE WHEN m.role IN ('rank_by', 'gap_of')
                     THEN '{{"{LARGEST_CATEGORIES_DIM}":"' || lpad(k.k::varchar, 4, '0') || '"}}'
                     WHEN m.dims_match = '*' THEN '{{}}'
-                    WHEN m.dims_match LIKE '{{%' THEN m.dims_match
-                    ELSE '{{' || trim(m.dims_match, '%')
-                         || CASE WHEN right(trim(m.dims_match, '%'), 1) = '"' THEN '' ELSE '"' END || '}}' END
+                    WHEN NOT contains(m.dims_match, '%') THEN m.dims_match
+                    -- a LIKE pattern: a leading % opens the object, a trailing one closes it (and its quote), an
+                    -- inner one matches the empty string, e.g. %"Alder":"15-19%" -> {{"Alder":"15-19"}}
+                    ELSE replace(regexp_replace(regexp_replace(m.dims_match, '^%', '{{'), '"?%$', '"}}'), '%', '')
+                    END
                    AS dims,
                -- ratio parts: a series that is a numerator draws from a lower range than one that is only a
                -- denominator, so 100 * part / whole stays a plausible percentage (the gates check it)
