@@ -191,7 +191,7 @@ def _national(years: int, suffix: str) -> dict:
 
 
 DESO_YEARS = 21              # SYNTHETIC years (2005-2025) that take the DeSO shape past 40 M raw values
-DESO_MEMORY_LIMIT = "6GB"    # DuckDB's memory_limit for the build: spills beyond it, so the dbt process stays < 8 GB
+DESO_MEMORY_LIMIT = "5GB"    # DuckDB memory_limit for the build: it spills beyond it; 6GB peaked at 8.1 GB RSS
 DESO_QUERIES = {
     "employment gap per RegSO in one municipality, one year":
         "SELECT g.area_code, g.value_women, g.value_men, g.gap_women_minus_men FROM marts.mart_gender_gap g "
