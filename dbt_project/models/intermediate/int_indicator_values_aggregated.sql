@@ -84,7 +84,7 @@ repeated_keys as (
     group by indicator_id, area_code, period, sex, birth_region, age_group
     having count(*) > 1
 ),
-tagged as {{ jamstat_utils.not_materialized() }} (
+tagged as {{ jamstat_utils.inline_cte() }} (
     select k.*, r.indicator_id is not null as is_repeated
     from keyed as k
     left join repeated_keys as r

@@ -10,7 +10,7 @@ with batches as (
     select batch_id, last_observed_at, batch_state
     from {{ ref('stg_ingest__batches') }}
 ),
-current_rows as {{ jamstat_utils.not_materialized() }} (
+current_rows as {{ jamstat_utils.inline_cte() }} (
     select o.*, coalesce(b.last_observed_at, o.fetched_at) as observed_at
     from {{ ref('int_observations_unioned') }} as o
     left join batches as b on b.batch_id = o.batch_id
@@ -22,7 +22,7 @@ repeated_keys as (
     group by source, source_ref, coalesce(series_spec, ''), source_area_code, period, sex, dims
     having count(*) > 1
 ),
-tagged as {{ jamstat_utils.not_materialized() }} (
+tagged as {{ jamstat_utils.inline_cte() }} (
     -- null-safe key equality: a partition treats nulls as equal, so the lookup does too
     select o.*, r.source is not null as is_repeated
     from current_rows as o
