@@ -87,8 +87,8 @@ def test_materialisations_come_from_dbt_project_yml(manifest):
         declared = (folder.get(name) or {}).get("+materialized", folder["+materialized"])
         assert node["config"]["materialized"] == declared, f"{name}: materialised outside dbt_project.yml"
     for path in MODELS_DIR.rglob("*.sql"):
-        # a config() block says materialized='table' (or "+materialized" in a yml); the macro inline_cte() (NOT MATERIALIZED) is
-        # a CTE hint, not a materialisation
+        # a config() block says materialized='table'; the macro inline_cte() (NOT MATERIALIZED) is a CTE hint,
+        # not a materialisation
         assert not re.search(r"\bmaterialized\s*=", path.read_text(encoding="utf-8")), \
             f"{path}: set it in dbt_project.yml"
 
