@@ -16,7 +16,6 @@ import io
 import json
 import re
 import sys
-from pathlib import Path
 
 from jamstat.settings import REPO_ROOT
 
