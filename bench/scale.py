@@ -9,6 +9,8 @@ import threading
 import time
 from pathlib import Path
 
+import psutil
+
 from bench import sql_floor
 
 SQL_FLOOR_MEMORY_LIMIT = "4GB"  # explicit, so the floor does not take 80 % of a machine shared with other work
@@ -16,8 +18,8 @@ SQL_FLOOR_MEMORY_LIMIT = "4GB"  # explicit, so the floor does not take 80 % of a
 
 class PeakRss:
     """Peak resident memory of this process's descendants (the dbt process and anything it starts), summed over
-    the tree and sampled from /proc while the block runs: ru_maxrss of RUSAGE_CHILDREN keeps the largest child of
-    the whole bench run, not of this build."""
+    the tree and sampled while the block runs: ru_maxrss of RUSAGE_CHILDREN keeps the largest child of the whole
+    bench run, not of this build."""
 
     def __init__(self, every_s: float = 0.1) -> None:
         self.every_s, self.peak_bytes = every_s, 0
@@ -33,29 +35,17 @@ class PeakRss:
         self._thread.join()
 
     @staticmethod
-    def _tree_rss(root: int) -> int:
-        parents: dict[int, int] = {}
-        rss: dict[int, int] = {}
-        page = os.sysconf("SC_PAGE_SIZE")
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
+    def _tree_rss(me: psutil.Process) -> int:
+        total = 0
+        for child in me.children(recursive=True):
             try:
-                stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-                parents[int(entry.name)] = int(stat[1])
-                rss[int(entry.name)] = int((entry / "statm").read_text().split()[1]) * page
-            except (OSError, IndexError, ValueError):  # the process ended while being read
+                total += child.memory_info().rss
+            except psutil.Error:  # the process ended while being read
                 continue
-        total, frontier = 0, [root]
-        while frontier:
-            pid = frontier.pop()
-            children = [p for p, pp in parents.items() if pp == pid]
-            total += sum(rss.get(c, 0) for c in children)
-            frontier.extend(children)
         return total
 
     def _sample(self) -> None:
-        me = os.getpid()
+        me = psutil.Process()
         while not self._stop.wait(self.every_s):
             self.peak_bytes = max(self.peak_bytes, self._tree_rss(me))
 
@@ -76,16 +66,19 @@ def build(candidate: Path, target: Path, memory_limit: str | None = None) -> dic
     ensure_dbt_packages(settings)
     old = os.environ.get("JAMSTAT_DUCKDB_MEMORY_LIMIT")
     if memory_limit:
-        os.environ["JAMSTAT_DUCKDB_MEMORY_LIMIT"] = memory_limit
+        os.environ["JAMSTAT_DUCKDB_MEMORY_LIMIT"] = memory_limit  # the dbt profile reads it
     try:
         with PeakRss() as rss:
             dbt = run_dbt(settings, "build", candidate=candidate, target_path=target, stream=lambda _l: None)
     finally:
-        os.environ.pop("JAMSTAT_DUCKDB_MEMORY_LIMIT", None) if old is None else os.environ.__setitem__(
-            "JAMSTAT_DUCKDB_MEMORY_LIMIT", old)
+        if old is None:
+            os.environ.pop("JAMSTAT_DUCKDB_MEMORY_LIMIT", None)
+        else:
+            os.environ["JAMSTAT_DUCKDB_MEMORY_LIMIT"] = old
     if not dbt.success:
         raise RuntimeError(dbt.summary())
-    results = json.loads((target / "run_results.json").read_text())["results"]
+    run_results = json.loads((target / "run_results.json").read_text())
+    results = run_results["results"]
     per_model = []
     with duckdb.connect(str(candidate), read_only=True) as con:
         for r in results:
@@ -103,7 +96,7 @@ def build(candidate: Path, target: Path, memory_limit: str | None = None) -> dic
                                             for r in tests))
     floor_s = sql_floor.sql_floor_s(candidate, target, memory_limit=memory_limit or SQL_FLOOR_MEMORY_LIMIT)
     spent = sql_floor.breakdown(target)
-    dbt_run_s = json.loads((target / "run_results.json").read_text())["elapsed_time"]
+    dbt_run_s = run_results["elapsed_time"]
     print(f"    dbt build {dbt.elapsed_s:.1f} s wall ({dbt.elapsed_s - dbt_run_s:.1f} s of it dbt start-up and "
           f"parsing before the first node); node time summed over dbt's threads: models {spent['model']:.1f} s, "
           f"data tests {spent['test']:.1f} s, unit tests {spent['unit_test']:.1f} s, seeds {spent['seed']:.1f} s; "

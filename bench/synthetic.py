@@ -19,11 +19,7 @@ from jamstat.transform.candidate import BATCH_COLUMNS
 FIRST_YEAR, YEARS = 1996, 30
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
 LARGEST_CATEGORIES_DIM = "Yrke2012"  # dbt var largest_categories_dimension: 12 synthetic categories, top 10 ranked
-# SCB's sub-municipal versions and the years SCB publishes on each (as int_areas_unified dates them): DeSO 2018 /
-# RegSO 2020 up to 2023, DeSO 2025 / RegSO 2025 from 2024. A synthetic year uses the version in use that year.
 COUNT_UNITS = "('count', 'count_part', 'count_whole')"  # summable synthetic units (see UNIT_RANGES)
-SUBAREA_YEARS = {"DeSO 2018": (None, 2023), "RegSO 2020": (None, 2023), "DeSO 2025": (2024, None),
-                 "RegSO 2025": (2024, None)}
 
 # (low, high) per unit: keeps synthetic values inside the gates' plausibility ranges.
 UNIT_RANGES = {"percent": (0, 100), "count": (0, 1_000_000), "SEK": (100_000, 600_000), "days": (0, 150),
@@ -94,18 +90,18 @@ def _areas(con, deso: bool) -> None:
         UNION ALL SELECT 'scb', kommun_kod, 'municipality', kommun_kod, NULL, NULL, NULL, NULL
           FROM read_csv('{ref / 'kommuner_290_crosschecked.csv'}', all_varchar = true)""")
     if deso:
-        years = " UNION ALL ".join(f"SELECT '{v}' AS version, {lo or 'NULL'} AS lo, {hi or 'NULL'} AS hi"
-                                   for v, (lo, hi) in SUBAREA_YEARS.items())
+        # each area in the years SCB publishes on its version (the seeds' first_year / last_year)
         con.execute(f"""
             INSERT INTO areas
-            SELECT 'scb', s.code, s.level, s.municipality_code, s.regso_code, y.lo, y.hi,
+            SELECT 'scb', s.code, s.level, s.municipality_code, s.regso_code,
+                   nullif(s.first_year, '')::int, nullif(s.last_year, '')::int,
                    count(*) FILTER (WHERE s.level = 'deso') OVER (PARTITION BY s.municipality_code, s.version)
-            FROM (SELECT deso_code AS code, 'deso' AS level, municipality_code, regso_code, deso_version AS version
+            FROM (SELECT deso_code AS code, 'deso' AS level, municipality_code, regso_code, deso_version AS version,
+                         first_year, last_year
                   FROM read_csv('{ref / 'scb_deso.csv'}', all_varchar = true)
                   UNION ALL
-                  SELECT regso_code, 'regso', municipality_code, NULL, regso_version
-                  FROM read_csv('{ref / 'scb_regso.csv'}', all_varchar = true)) s
-            JOIN ({years}) y ON y.version = s.version""")
+                  SELECT regso_code, 'regso', municipality_code, NULL, regso_version, first_year, last_year
+                  FROM read_csv('{ref / 'scb_regso.csv'}', all_varchar = true)) s""")
 
 
 def generate(candidate: Path, seed: float = 0.42, years: int = YEARS, *, deso: bool = False) -> dict:

@@ -21,9 +21,10 @@ from jamstat.settings import REPO_ROOT
 
 REFERENCE = REPO_ROOT / "dbt_project" / "seeds" / "reference"
 SOURCES = REFERENCE / "scb_deso"
-# (code-list file, DeSO version, RegSO version, suffix SCB appends to the version's codes in Statistikdatabasen)
-VERSIONS = [("deso_regso_2018.json", "DeSO 2018", "RegSO 2020", ""),
-            ("deso_regso_2025.json", "DeSO 2025", "RegSO 2025", "2025")]
+# (code-list file, DeSO version, RegSO version, suffix SCB appends to the version's codes in Statistikdatabasen,
+#  first and last reference year SCB publishes on the version: it does not recompute older years on a new one)
+VERSIONS = [("deso_regso_2018.json", "DeSO 2018", "RegSO 2020", "", "", "2023"),
+            ("deso_regso_2025.json", "DeSO 2025", "RegSO 2025", "2025", "2024", "")]
 DESO = re.compile(r"^\d{4}[ABC]\d{4}$")
 REGSO = re.compile(r"^\d{4}R\d{3}$")
 
@@ -35,7 +36,7 @@ def _suffixed(code: str, kind: str, year: str) -> str:
 def derive() -> dict[str, str]:
     """Seed file name -> CSV text."""
     deso_rows, regso_rows = [], []
-    for name, deso_version, regso_version, year in VERSIONS:
+    for name, deso_version, regso_version, year, first_year, last_year in VERSIONS:
         doc = json.loads((SOURCES / name).read_text(encoding="utf-8"))
         if doc["version"] != {"deso": deso_version, "regso": regso_version}:
             raise ValueError(f"{name}: versions {doc['version']} are not {deso_version} / {regso_version}")
@@ -43,11 +44,12 @@ def derive() -> dict[str, str]:
             if not DESO.match(deso) or not REGSO.match(regso) or deso[:4] != regso[:4]:
                 raise ValueError(f"{name}: DeSO {deso} -> RegSO {regso} is not a valid pair in one municipality")
             deso_rows.append([_suffixed(deso, "DeSO", year), deso, deso_version, _suffixed(regso, "RegSO", year),
-                              deso[:4]])
+                              deso[:4], first_year, last_year])
         for regso, regso_name in sorted(doc["regso"].items()):
             if not REGSO.match(regso):
                 raise ValueError(f"{name}: {regso} is not a RegSO code")
-            regso_rows.append([_suffixed(regso, "RegSO", year), regso, regso_version, regso_name, regso[:4]])
+            regso_rows.append([_suffixed(regso, "RegSO", year), regso, regso_version, regso_name, regso[:4],
+                               first_year, last_year])
         for key, rows in (("deso", doc["deso"]), ("regso", doc["regso"])):
             if doc["antal"][key] != len(rows):
                 raise ValueError(f"{name}: {len(rows)} {key} codes, the file says {doc['antal'][key]}")
@@ -56,10 +58,10 @@ def derive() -> dict[str, str]:
     if changes["antal"]["rader"] != len(change_rows):
         raise ValueError(f"deso_forandringar.json: {len(change_rows)} rows, the file says {changes['antal']['rader']}")
     return {
-        "scb_deso.csv": _csv(["deso_code", "deso_plain_code", "deso_version", "regso_code", "municipality_code"],
-                             deso_rows),
-        "scb_regso.csv": _csv(["regso_code", "regso_plain_code", "regso_version", "regso_name", "municipality_code"],
-                              regso_rows),
+        "scb_deso.csv": _csv(["deso_code", "deso_plain_code", "deso_version", "regso_code", "municipality_code",
+                              "first_year", "last_year"], deso_rows),
+        "scb_regso.csv": _csv(["regso_code", "regso_plain_code", "regso_version", "regso_name", "municipality_code",
+                               "first_year", "last_year"], regso_rows),
         "scb_deso_changes.csv": _csv(["from_code", "to_code", "change_type", "change_date"], change_rows),
     }
 

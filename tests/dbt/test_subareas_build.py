@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import random
 from datetime import datetime
 from pathlib import Path
@@ -19,9 +18,8 @@ import duckdb
 import pytest
 
 from jamstat.gates.dbt_tests import dbt_gate_result
-from jamstat.settings import Settings
 from jamstat.transform.dbt_runner import run_dbt
-from tests.dbt.candidate_fixture import BATCH_DDL, INSERT_BATCH, OBS_DDL, REPO
+from tests.dbt.candidate_fixture import BATCH_DDL, INSERT_BATCH, OBS_DDL, REPO, replay_settings
 
 pytestmark = pytest.mark.slow
 
@@ -88,11 +86,7 @@ def built(tmp_path_factory):
     """Two candidates, one dbt build each: the clean cube, and one with two faults - the municipality's 2024
     population of women 5 % above the sum of its DeSO, and a value for a DeSO 2018 code in 2024."""
     tmp = tmp_path_factory.mktemp("subareas")
-    settings = Settings(mode="replay", data_dir=tmp / "data", warehouse_dir=tmp / "warehouse", replay_url=None,
-                        catalog_path=REPO / "dbt_project/seeds/indicator_catalog.csv",
-                        dbt_project_dir=REPO / "dbt_project", expectations_dir=REPO / "expectations",
-                        postgres_url=None)
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+    settings = replay_settings(tmp)
     counts = synthetic_counts()
     faulty = dict(counts)
     faulty[(MUNICIPALITY, 2024, "K", POPULATION)] *= 1.05

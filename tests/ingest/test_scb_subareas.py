@@ -83,7 +83,7 @@ def test_the_query_is_split_under_the_cell_limit_without_losing_a_cell():
 def test_population_by_deso_selects_the_total_age_by_its_text_and_every_area():
     """FolkmDesoAldKon: Alder is chosen by its value text 'totalt' (no public source shows the code; the codes
     below are placeholders - a live run reads them from the table's metadata), Kon and every area level as above."""
-    regions = [v for v in _tab6680_metadata().var("Region").values]
+    regions = list(_tab6680_metadata().var("Region").values)
     doc = {"title": "Folkmängd efter region (DeSO/RegSO), ålder och kön",
            "variables": [
                {"code": "Region", "text": "region", "values": regions, "valueTexts": regions},

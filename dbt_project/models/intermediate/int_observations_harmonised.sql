@@ -46,8 +46,8 @@ harmonised as (
         obs.fetched_at,
         obs.n_versions,
         areas.area_code is not null                                      as is_known_area,
-        areas.first_year                                                 as area_first_year,
-        areas.last_year                                                  as area_last_year,
+        coalesce(periods.year >= areas.first_year, true)
+            and coalesce(periods.year <= areas.last_year, true)          as is_area_in_use,
         sexes.sex is not null                                            as is_known_sex
     from obs
     left join changes on changes.old_code = obs.source_area_code_scb_style
@@ -58,8 +58,7 @@ harmonised as (
 checked as (
     select
         *,
-        period_granularity is not null and (month is null or month between 1 and 12) as is_parsed_period,
-        coalesce(year >= area_first_year, true) and coalesce(year <= area_last_year, true) as is_area_in_use
+        period_granularity is not null and (month is null or month between 1 and 12) as is_parsed_period
     from harmonised
 )
 select

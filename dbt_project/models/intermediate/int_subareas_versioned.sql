@@ -1,4 +1,5 @@
--- DeSO and RegSO areas of both SCB versions, each with its municipality, the years SCB publishes on the version,
+-- DeSO and RegSO areas of both SCB versions, each with its municipality, the years SCB publishes on the version
+-- (from SCB's key files, seeds scb_deso / scb_regso),
 -- and - where SCB's change log shows the area unchanged - the same area's code in the other version.
 -- SCB publishes reference years up to 2023 on DeSO 2018 / RegSO 2020 and from 2024 on DeSO 2025 / RegSO 2025,
 -- and does not recompute older years, so both versions are kept as they are and never merged.
@@ -13,12 +14,14 @@ with deso as (
 regso as (
     select * from {{ ref('stg_reference__regso_areas') }}
 ),
+moving_changes as (
+    select from_code, to_code from {{ ref('stg_reference__deso_changes') }}
+    where change_type <> '{{ water_only }}' and change_date > date '2018-01-01'
+),
 changed_deso as (
-    select from_code as deso_plain_code from {{ ref('stg_reference__deso_changes') }}
-    where change_type <> '{{ water_only }}' and change_date > date '2018-01-01'
+    select from_code as deso_plain_code from moving_changes
     union
-    select to_code from {{ ref('stg_reference__deso_changes') }}
-    where change_type <> '{{ water_only }}' and change_date > date '2018-01-01'
+    select to_code from moving_changes
 ),
 deso_unchanged as (
     -- plain codes in both versions that no change touches
@@ -63,6 +66,8 @@ select
     r.municipality_code,
     cast(null as {{ dbt.type_string() }}) as regso_code,
     r.regso_version   as area_version,
+    r.first_year,
+    r.last_year,
     r.same_area_code
 from regso_with_counterpart as r
 union all
@@ -75,6 +80,8 @@ select
     d.municipality_code,
     d.regso_code,
     d.deso_version,
+    d.first_year,
+    d.last_year,
     d.same_area_code
 from deso_with_counterpart as d
 left join regso as r on r.regso_code = d.regso_code
