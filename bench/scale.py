@@ -55,12 +55,12 @@ class PeakRss:
 
 
 def build(candidate: Path, target: Path, memory_limit: str | None = None) -> dict:
-    """`dbt build` of every model on the candidate (DuckDB's memory_limit set when given), the SQL floor of the same
+    """The pipeline's `dbt build` of every model on the candidate (DuckDB's memory_limit set when given), the SQL floor of the same
     compiled SQL, the node time per kind and the slowest models."""
     import duckdb
 
     from jamstat.settings import Settings
-    from jamstat.transform.dbt_runner import ensure_dbt_packages, run_dbt
+    from jamstat.transform.dbt_runner import ensure_dbt_packages, run_pipeline_build
 
     settings = Settings.from_env()
     ensure_dbt_packages(settings)
@@ -69,7 +69,7 @@ def build(candidate: Path, target: Path, memory_limit: str | None = None) -> dic
         os.environ["JAMSTAT_DUCKDB_MEMORY_LIMIT"] = memory_limit  # the dbt profile reads it
     try:
         with PeakRss() as rss:
-            dbt = run_dbt(settings, "build", candidate=candidate, target_path=target, stream=lambda _l: None)
+            dbt = run_pipeline_build(settings, candidate=candidate, target_path=target, stream=lambda _l: None)
     finally:
         if old is None:
             os.environ.pop("JAMSTAT_DUCKDB_MEMORY_LIMIT", None)

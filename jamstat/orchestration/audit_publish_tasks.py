@@ -58,12 +58,12 @@ def _clean_leftovers(settings: Settings, run_id: str) -> None:
 
 def build_candidate(run_id: str) -> dict:
     """Lock the warehouse for this run, clean crash leftovers, load a fresh candidate from committed batches,
-    then one `dbt build` (models + dbt tests) and dbt source freshness: the dbt gate."""
+    then one `dbt build` (models + data tests) and dbt source freshness: the dbt gate."""
     from jamstat.gates.candidate_reader import candidate_digest
     from jamstat.gates.dbt_tests import dbt_gate_result
     from jamstat.gates.report import summarize
     from jamstat.transform.candidate import prepare_candidate
-    from jamstat.transform.dbt_runner import ensure_dbt_packages, run_dbt
+    from jamstat.transform.dbt_runner import ensure_dbt_packages, run_dbt, run_pipeline_build
 
     settings = Settings.from_env()
     run_lock.acquire(settings, run_id)
@@ -73,7 +73,7 @@ def build_candidate(run_id: str) -> dict:
         if not loaded["batches"]:
             raise GateFailed("no committed batches in data/batches: run the ingest DAGs first (make run does both)")
         ensure_dbt_packages(settings)
-        build = run_dbt(settings, "build")
+        build = run_pipeline_build(settings)
         freshness = run_dbt(settings, "source freshness") if build.success else None
         result = dbt_gate_result(build, freshness, candidate_path=str(settings.candidate_path))
         result.candidate_sha256 = candidate_digest(settings.candidate_path)

@@ -102,6 +102,16 @@ def dbt_executable() -> str:
     return str(candidate) if candidate.exists() else (shutil.which("dbt") or "dbt")
 
 
+# Unit tests check the models' SQL on fixed inputs, not the data, so a refresh does not re-run them: dbt recommends
+# leaving them out of production builds. `make test` runs them (tests/dbt/test_dbt_build.py builds with them).
+PIPELINE_BUILD_ARGS = ["--exclude-resource-type", "unit_test"]
+
+
+def run_pipeline_build(settings: Settings, **kwargs) -> DbtResult:
+    """The pipeline's `dbt build` of the candidate: seeds, models and data tests (the dbt gate)."""
+    return run_dbt(settings, "build", extra_args=PIPELINE_BUILD_ARGS, **kwargs)
+
+
 def run_dbt(settings: Settings, command: str = "build", *, target: str = "duckdb", extra_args: list[str] | None = None,
             candidate: Path | None = None, target_path: Path | None = None, stream=None) -> DbtResult:
     """Run one dbt command against the candidate and summarise run_results.json.
