@@ -14,7 +14,13 @@ indicators as (
     select indicator_id, unit, is_additive from {{ ref('dim_indicator') }}
 ),
 municipal as (
-    select v.*, a.area_name, a.county_code
+    -- ranked here, on the narrow rows, rather than after the joins that widen them
+    select
+        v.*, a.area_name, a.county_code,
+        case when v.value is not null then rank() over (
+            partition by v.indicator_id, a.county_code, v.year, v.sex, v.birth_region, v.age_group
+            order by v.value desc nulls last
+        ) end as rank_in_county_desc
     from vals as v
     inner join areas as a on a.area_code = v.area_code and a.area_level = 'municipality'
 ),
@@ -88,7 +94,5 @@ select
     cast({{ jamstat_utils.safe_divide('value', 'country_value') }} as {{ dbl }}) as ratio_to_country,
     cast(n_municipalities as {{ dbt.type_int() }})         as n_municipalities_in_county,
     cast(n_with_value as {{ dbt.type_int() }})             as n_municipalities_with_value,
-    cast(case when value is not null then rank() over (
-        partition by indicator_id, county_code, year, sex, birth_region, age_group, (value is null) order by value desc
-    ) end as {{ dbt.type_int() }})                         as rank_in_county_desc
+    cast(rank_in_county_desc as {{ dbt.type_int() }})      as rank_in_county_desc
 from compared

@@ -27,6 +27,18 @@ pivoted as (
     from values_annual
     group by indicator_id, area_code, year, birth_region, age_group
 ),
+lagged as (
+    -- the previous year's values, windowed over these narrow rows: the measures derived from them below are the same
+    -- functions of the previous values as of the current ones (one indicator per partition)
+    select
+        p.*,
+        lag(p.year) over w        as previous_year,
+        lag(p.value_women) over w as prev_women,
+        lag(p.value_men) over w   as prev_men,
+        lag(p.value_total) over w as prev_total
+    from pivoted as p
+    window w as (partition by p.indicator_id, p.area_code, p.birth_region, p.age_group order by p.year)
+),
 indicators as (
     select
         indicator_id, unit, measure_type, value_semantics, desired_direction, is_additive, counts_in_followup,
@@ -34,63 +46,64 @@ indicators as (
         repeats_by_design
     from {{ ref('dim_indicator') }}
 ),
+{#- the same measures of this year's values (no prefix) and of the previous year's (prefix prev_) -#}
+{%- set years = [('', 'p.value_women', 'p.value_men', 'p.value_total'),
+                 ('prev_', 'p.prev_women', 'p.prev_men', 'p.prev_total')] %}
 computed as (
     select
         p.*,
         i.unit, i.measure_type, i.value_semantics, i.desired_direction, i.counts_in_followup, i.judged_on,
         i.parity_metric, i.parity_target, i.parity_tolerance, i.level_direction, i.repeats_by_design,
         i.min_meaningful_change as threshold,
+        {%- for pre, women, men, total in years %}
         case
-            when i.value_semantics = 'by_sex' then p.value_women - p.value_men
-            when i.value_semantics = 'gap_women_minus_men' then p.value_total
-        end as gap_women_minus_men,
+            when i.value_semantics = 'by_sex' then {{ women }} - {{ men }}
+            when i.value_semantics = 'gap_women_minus_men' then {{ total }}
+        end as {{ pre }}gap_women_minus_men,
         case
-            when i.value_semantics = 'by_sex' then {{ jamstat_utils.safe_divide('p.value_women', 'p.value_men') }}
-            when i.value_semantics = 'women_pct_of_men' then p.value_total / 100.0
-            when i.value_semantics = 'women_share' then {{ jamstat_utils.safe_divide('p.value_total', '100.0 - p.value_total') }}
-            when i.value_semantics = 'men_share' then {{ jamstat_utils.safe_divide('100.0 - p.value_total', 'p.value_total') }}
-        end as ratio_women_to_men,
+            when i.value_semantics = 'by_sex' then {{ jamstat_utils.safe_divide(women, men) }}
+            when i.value_semantics = 'women_pct_of_men' then {{ total }} / 100.0
+            when i.value_semantics = 'women_share' then {{ jamstat_utils.safe_divide(total, '100.0 - ' ~ total) }}
+            when i.value_semantics = 'men_share' then {{ jamstat_utils.safe_divide('100.0 - ' ~ total, total) }}
+        end as {{ pre }}ratio_women_to_men,
         -- a women's share from K and M only where they are two parts of one whole: additive counts, or a parity
         -- row (the catalog's rule: its K and M are counts or shares of one total, never two rates)
         case
-            when i.value_semantics = 'women_share' then p.value_total
-            when i.value_semantics = 'men_share' then 100.0 - p.value_total
+            when i.value_semantics = 'women_share' then {{ total }}
+            when i.value_semantics = 'men_share' then 100.0 - {{ total }}
             when i.value_semantics = 'by_sex' and (i.is_additive or i.desired_direction = 'parity')
-                then 100.0 * {{ jamstat_utils.safe_divide('p.value_women', 'p.value_women + p.value_men') }}
-        end as women_share,
+                then 100.0 * {{ jamstat_utils.safe_divide(women, women ~ ' + ' ~ men) }}
+        end as {{ pre }}women_share,
+        {%- endfor %}
         case
             when i.value_semantics = 'women_share' then 'reported_women_share'
             when i.value_semantics = 'men_share' then 'complement_of_reported_men_share'
             when i.value_semantics = 'by_sex' and i.is_additive then 'computed_from_counts'
             when i.value_semantics = 'by_sex' and i.desired_direction = 'parity' then 'computed_from_parts'
         end as women_share_basis
-    from pivoted as p
+    from lagged as p
     inner join indicators as i on i.indicator_id = p.indicator_id
 ),
 with_metric as (
     select
         c.*,
+        {%- for pre, women, men, total in years %}
         case c.parity_metric
-            when 'women_share' then c.women_share
-            when 'women_pct_of_men' then 100.0 * c.ratio_women_to_men
-        end as parity_metric_value,
+            when 'women_share' then c.{{ pre }}women_share
+            when 'women_pct_of_men' then 100.0 * c.{{ pre }}ratio_women_to_men
+        end as {{ pre }}parity_metric_value,
         -- the relative gap (women's value as % of men's) for the gap direction of rows without a parity metric
-        abs(100.0 * c.ratio_women_to_men - 100.0) as relative_gap_distance
+        abs(100.0 * c.{{ pre }}ratio_women_to_men - 100.0) as {{ pre }}relative_gap_distance{{ ',' if not loop.last }}
+        {%- endfor %}
     from computed as c
 ),
 with_lags as (
     select
         m.*,
         m.parity_metric_value - m.parity_target as distance_to_parity,
-        lag(m.year) over w                  as previous_year,
-        lag(m.value_women) over w           as prev_women,
-        lag(m.value_men) over w             as prev_men,
-        lag(m.value_total) over w           as prev_total,
-        lag(m.gap_women_minus_men) over w   as prev_gap,
-        lag(m.parity_metric_value) over w   as prev_metric,
-        lag(m.relative_gap_distance) over w as prev_relative_gap_distance
+        m.prev_gap_women_minus_men              as prev_gap,
+        m.prev_parity_metric_value              as prev_metric
     from with_metric as m
-    window w as (partition by m.indicator_id, m.area_code, m.birth_region, m.age_group order by m.year)
 ),
 moves as (
     select
