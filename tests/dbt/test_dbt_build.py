@@ -291,7 +291,7 @@ def test_the_api_value_wins_where_a_dropped_file_has_the_same_key(warehouse):
                                    where indicator_id = 'home_care_80plus_share' group by all""").fetchall()
     assert sources == [("kolada", 15)]
     preferred = dict(warehouse.execute("""select source, bool_or(is_preferred) from
-        intermediate.int_indicator_values_aggregated where indicator_id = 'home_care_80plus_share'
+        intermediate.int_indicator_values_preferred where indicator_id = 'home_care_80plus_share'
         group by all""").fetchall())
     assert preferred == {"kolada": True, "file": False}
 
@@ -301,3 +301,41 @@ def test_a_dropped_file_fills_keys_the_api_leaves_empty(warehouse):
         from marts.fct_indicator_value where indicator_id = 'tertiary_education_25_64' and area_code = '20'
         group by all""").fetchall()
     assert rows == [("file", "tertiary_education_25_64", 27, "2013", "2021")]
+
+
+def test_series_rules_met_by_one_key_pass_through_and_others_sum(warehouse):
+    """int_indicator_values_aggregated passes a rule's rows through without summing only when one series key meets
+    the rule: N21704 is one Kolada series; population_by_sex_age adds up TAB6471's age classes."""
+    flags = dict(warehouse.execute(
+        "select indicator_id, bool_and(is_single_series) from intermediate.int_series_keys_matched "
+        "where indicator_id in ('home_care_80plus_share', 'population_by_sex_age') and role = 'value' "
+        "group by indicator_id").fetchall())
+    assert flags == {"home_care_80plus_share": True, "population_by_sex_age": False}
+    derived = dict(warehouse.execute(
+        "select indicator_id, bool_or(is_derived) from marts.fct_indicator_value "
+        "where indicator_id in ('home_care_80plus_share', 'population_by_sex_age') group by indicator_id").fetchall())
+    assert derived == {"home_care_80plus_share": False, "population_by_sex_age": True}
+
+
+def test_key_test_finds_a_duplicated_fact_row(dbt_build, tmp_path):
+    """The key tests group by a hash of the key first: a duplicated key must still fail them, by its columns."""
+    import json
+    import shutil
+
+    import duckdb
+
+    manifest = json.loads((dbt_build["target"] / "manifest.json").read_text())
+    compiled = [dbt_build["target"] / "compiled" / n["package_name"] / n["original_file_path"] / n["path"]
+                for n in manifest["nodes"].values() if n["resource_type"] == "test"
+                and n["name"].startswith("jamstat_utils_unique_combination_of_columns_fct_indicator_value")]
+    assert len(compiled) == 1 and compiled[0].is_file(), compiled
+    copy = tmp_path / dbt_build["candidate"].name  # the compiled SQL names the database by the file's stem
+    shutil.copyfile(dbt_build["candidate"], copy)
+    with duckdb.connect(str(copy)) as con:
+        sql = compiled[0].read_text(encoding="utf-8")
+        assert con.execute(sql).fetchall() == []
+        con.execute("insert into marts.fct_indicator_value select * from marts.fct_indicator_value "
+                    "where indicator_id = 'home_care_80plus_share' and area_code = '0180' and period = '2023' "
+                    "and sex = 'K'")
+        rows = con.execute(sql).fetchall()
+    assert [(r[0], r[1], r[2], r[3], r[-1]) for r in rows] == [("home_care_80plus_share", "0180", "2023", "K", 2)]

@@ -4,7 +4,7 @@
 --   none: monthly only.
 -- An annual row that the source itself publishes always wins over a roll-up.
 with native as (
-    select * from {{ ref('int_indicator_values_aggregated') }} where is_preferred
+    select * from {{ ref('int_indicator_values_preferred') }} where is_preferred
 ),
 monthly as (
     select * from native where period_granularity = 'month' and month_rollup in ('december', 'sum12', 'mean12')

@@ -16,24 +16,24 @@ current_rows as {{ jamstat_utils.inline_cte() }} (
     left join batches as b on b.batch_id = o.batch_id
     where coalesce(b.batch_state, 'current') = 'current'
 ),
-repeated_keys as (
-    select source, source_ref, coalesce(series_spec, '') as series_spec_key, source_area_code, period, sex, dims
+keyed as {{ jamstat_utils.inline_cte() }} (
+    select
+        *,
+        {{ jamstat_utils.key_hash(['source', 'source_ref', "coalesce(series_spec, '')", 'source_area_code', 'period',
+                                   'sex', 'dims']) }} as key_hash
     from current_rows
-    group by source, source_ref, coalesce(series_spec, ''), source_area_code, period, sex, dims
+),
+repeated_keys as (
+    -- by hash: a collision only ranks a few more rows, and the ranking partitions by the key columns themselves
+    select key_hash
+    from keyed
+    group by key_hash
     having count(*) > 1
 ),
 tagged as {{ jamstat_utils.inline_cte() }} (
-    -- null-safe key equality: a partition treats nulls as equal, so the lookup does too
-    select o.*, r.source is not null as is_repeated
-    from current_rows as o
-    left join repeated_keys as r
-        on r.source = o.source
-       and r.source_ref is not distinct from o.source_ref
-       and r.series_spec_key = coalesce(o.series_spec, '')
-       and r.source_area_code is not distinct from o.source_area_code
-       and r.period is not distinct from o.period
-       and r.sex is not distinct from o.sex
-       and r.dims is not distinct from o.dims
+    select k.*, r.key_hash is not null as is_repeated
+    from keyed as k
+    left join repeated_keys as r on r.key_hash = k.key_hash
 ),
 ranked as (
     select *, 1 as version_rank, cast(1 as {{ dbt.type_bigint() }}) as n_versions

@@ -9,6 +9,7 @@ select
     m.mapping_path,
     m.birth_region,
     m.age_group,
+    m.is_single_series,
     h.*
 from {{ ref('int_observations_harmonised') }} as h
 inner join {{ ref('int_series_keys_matched') }} as m

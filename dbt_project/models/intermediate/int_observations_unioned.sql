@@ -12,5 +12,6 @@ select
     u.*,
     case when u.source = 'scb' then {{ dbt.split_part('b.ingest_unit', "':'", 2) }} end as series_spec
 from unioned as u
+-- an equi-join (batch_id is unique in the ingest log): a source condition in the join would make it a nested loop
 left join {{ ref('stg_ingest__batches') }} as b
-    on b.batch_id = u.batch_id and u.source = 'scb'
+    on b.batch_id = u.batch_id

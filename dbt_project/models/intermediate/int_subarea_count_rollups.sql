@@ -2,7 +2,7 @@
 -- published count of the same series, sex and period. Only counts are summed - the parts of ratio indicators
 -- (role numerator / denominator) and indicators in an additive unit - never rates: a municipal rate is rebuilt
 -- from summed counts, not from averaged area rates. A sum is only formed when every area of the version has a
--- value (n_values = n_areas); otherwise rolled_up_value is null and the row says how many are missing.
+-- value (n_values = n_areas_in_version); otherwise rolled_up_value is null and the row says how many are missing.
 -- Checked by assert_subarea_counts_roll_up_to_municipality.
 with areas as (
     select area_code, area_level, municipality_code, area_version from {{ ref('int_areas_unified') }}
@@ -26,7 +26,6 @@ rolled as (
     select
         area_level as rolled_up_from, area_version, municipality_code, indicator_id, source, source_ref,
         series_spec, dims_key, period, sex,
-        count(distinct area_code) as n_areas,
         count(value)              as n_values,
         sum(value)                as value_sum
     from counts
