@@ -159,6 +159,18 @@ baseline as (
 ),
 breaks as (
     select indicator_id, break_year from {{ ref('stg_catalog__series_breaks') }}
+),
+break_flags as (
+    -- per indicator, year and previous year (a few thousand combinations), joined back to the rows by equality
+    select
+        y.indicator_id, y.year, y.previous_year,
+        max(case when k.break_year > coalesce(y.previous_year, y.year) and k.break_year <= y.year
+                 then 1 else 0 end) as since_previous_year,
+        max(case when k.break_year > {{ var('baseline_year') }} and k.break_year <= y.year
+                 then 1 else 0 end) as since_baseline
+    from (select distinct indicator_id, year, previous_year from lagged) as y
+    inner join breaks as k on k.indicator_id = y.indicator_id
+    group by y.indicator_id, y.year, y.previous_year
 )
 select
     cast(l.indicator_id as {{ dbt.type_string() }})        as indicator_id,
@@ -225,19 +237,14 @@ select
     cast(l.value_total - b.value_total as {{ dbl }})       as value_total_change_since_baseline,
     cast(l.gap_women_minus_men - b.gap_women_minus_men as {{ dbl }}) as gap_change_since_baseline,
     cast(l.parity_metric_value - b.parity_metric_value as {{ dbl }}) as parity_metric_change_since_baseline,
-    cast(exists (
-        select 1 from breaks as k
-        where k.indicator_id = l.indicator_id
-          and k.break_year > coalesce(l.previous_year, l.year) and k.break_year <= l.year
-    ) as {{ dbt.type_boolean() }})                         as has_break_since_previous_year,
-    cast(exists (
-        select 1 from breaks as k
-        where k.indicator_id = l.indicator_id
-          and k.break_year > {{ var('baseline_year') }} and k.break_year <= l.year
-    ) as {{ dbt.type_boolean() }})                         as has_break_since_baseline,
+    cast(coalesce(f.since_previous_year = 1, false) as {{ dbt.type_boolean() }}) as has_break_since_previous_year,
+    cast(coalesce(f.since_baseline = 1, false) as {{ dbt.type_boolean() }})      as has_break_since_baseline,
     cast(l.any_derived = 1 as {{ dbt.type_boolean() }})    as is_derived,
     cast(l.batch_id as {{ dbt.type_string() }})            as batch_id
 from judged as l
 left join baseline as b
     on b.indicator_id = l.indicator_id and b.area_code = l.area_code
    and b.birth_region = l.birth_region and b.age_group = l.age_group
+left join break_flags as f
+    on f.indicator_id = l.indicator_id and f.year = l.year
+   and coalesce(f.previous_year, -1) = coalesce(l.previous_year, -1)  -- -1: no previous year, an equi-join
