@@ -4,55 +4,42 @@
 -- row), then another API (an alternative SCB table), then a dropped file, which therefore only fills keys the APIs
 -- leave empty; then the series reported under the current area code (an old municipal code next to the current
 -- one); then the most recently fetched.
+{%- set key_hash = jamstat_utils.key_hash(['a.indicator_id', 'a.area_code', 'a.period', 'a.sex', 'a.birth_region',
+                                              'a.age_group']) %}
 with catalog as (
     select indicator_id, source as catalog_source from {{ ref('stg_catalog__indicators') }}
 ),
-keyed as (
-    select g.*, c.catalog_source
-    from {{ ref('int_indicator_values_aggregated') }} as g
-    left join catalog as c on c.indicator_id = g.indicator_id
-),
-key_hashed as {{ jamstat_utils.inline_cte() }} (
-    select
-        *,
-        {{ jamstat_utils.key_hash(['indicator_id', 'area_code', 'period', 'sex', 'birth_region', 'age_group']) }}
-            as key_hash
-    from keyed
-),
 repeated_keys as (
     -- most keys have one candidate value, which is then the preferred one: only keys with several are ranked (found
-    -- by hash: a collision only ranks a few more rows, and the ranking partitions by the key columns themselves)
-    select key_hash
-    from key_hashed
-    group by key_hash
+    -- by hash: a collision only ranks a few more rows, and the ranking partitions by the key columns themselves).
+    -- The candidates are a table, so each branch below reads it again rather than sharing a copy of the wide rows.
+    select {{ key_hash }} as key_hash
+    from {{ ref('int_indicator_values_aggregated') }} as a
+    group by {{ key_hash }}
     having count(*) > 1
 ),
-tagged as {{ jamstat_utils.inline_cte() }} (
-    select k.*, r.key_hash is not null as is_repeated
-    from key_hashed as k
-    left join repeated_keys as r on r.key_hash = k.key_hash
-),
 ranked as (
-    select *, 1 as key_rank
-    from tagged
-    where not is_repeated
+    select a.*, 1 as key_rank
+    from {{ ref('int_indicator_values_aggregated') }} as a
+    where {{ key_hash }} not in (select key_hash from repeated_keys)
     union all
     select
-        *,
+        a.*,
         row_number() over (
-            partition by indicator_id, area_code, period, sex, birth_region, age_group
-            order by case when source = catalog_source
-                            or (source = 'file' and catalog_source in ('fk', 'bra', 'other')) then 0
-                          when source in ('kolada', 'scb') then 1
+            partition by a.indicator_id, a.area_code, a.period, a.sex, a.birth_region, a.age_group
+            order by case when a.source = c.catalog_source
+                            or (a.source = 'file' and c.catalog_source in ('fk', 'bra', 'other')) then 0
+                          when a.source in ('kolada', 'scb') then 1
                           else 2 end,
-                     case when source_area_code = area_code
-                            or (source = 'kolada' and source_area_code = {{ dbt.concat(["'00'", "area_code"]) }})
-                            or (source = 'kolada' and area_code = '00' and source_area_code = '0000')
+                     case when a.source_area_code = a.area_code
+                            or (a.source = 'kolada' and a.source_area_code = {{ dbt.concat(["'00'", "a.area_code"]) }})
+                            or (a.source = 'kolada' and a.area_code = '00' and a.source_area_code = '0000')
                           then 0 else 1 end,
-                     fetched_at desc, source_ref, source_area_code
+                     a.fetched_at desc, a.source_ref, a.source_area_code
         ) as key_rank
-    from tagged
-    where is_repeated
+    from {{ ref('int_indicator_values_aggregated') }} as a
+    left join catalog as c on c.indicator_id = a.indicator_id
+    where {{ key_hash }} in (select key_hash from repeated_keys)
 )
 select
     {{ indicator_value_grain(",\n    ") }},
