@@ -16,29 +16,20 @@ current_rows as {{ jamstat_utils.inline_cte() }} (
     left join batches as b on b.batch_id = o.batch_id
     where coalesce(b.batch_state, 'current') = 'current'
 ),
-keyed as {{ jamstat_utils.inline_cte() }} (
-    select
-        *,
-        {{ jamstat_utils.key_hash(['source', 'source_ref', "coalesce(series_spec, '')", 'source_area_code', 'period',
-                                   'sex', 'dims']) }} as key_hash
-    from current_rows
-),
+{%- set key_hash = jamstat_utils.key_hash(['source', 'source_ref', "coalesce(series_spec, '')", 'source_area_code',
+                                              'period', 'sex', 'dims']) %}
 repeated_keys as (
-    -- by hash: a collision only ranks a few more rows, and the ranking partitions by the key columns themselves
-    select key_hash
-    from keyed
-    group by key_hash
+    -- by hash: a collision only ranks a few more rows, and the ranking partitions by the key columns themselves.
+    -- Each branch below reads the observations again rather than sharing a copy of millions of wide rows.
+    select {{ key_hash }} as key_hash
+    from current_rows
+    group by {{ key_hash }}
     having count(*) > 1
-),
-tagged as {{ jamstat_utils.inline_cte() }} (
-    select k.*, r.key_hash is not null as is_repeated
-    from keyed as k
-    left join repeated_keys as r on r.key_hash = k.key_hash
 ),
 ranked as (
     select *, 1 as version_rank, cast(1 as {{ dbt.type_bigint() }}) as n_versions
-    from tagged
-    where not is_repeated
+    from current_rows
+    where {{ key_hash }} not in (select key_hash from repeated_keys)
     union all
     select
         *,
@@ -49,8 +40,8 @@ ranked as (
         count(*) over (
             partition by source, source_ref, coalesce(series_spec, ''), source_area_code, period, sex, dims
         ) as n_versions
-    from tagged
-    where is_repeated
+    from current_rows
+    where {{ key_hash }} in (select key_hash from repeated_keys)
 )
 select
     source, source_ref, series_spec, source_area_code, period, sex, value, status,
