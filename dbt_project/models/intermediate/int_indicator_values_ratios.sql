@@ -7,28 +7,47 @@
 {% set dbl = jamstat_utils.type_double() %}
 with parts as (
     select * from {{ ref('int_observations_mapped') }} where role in ('numerator', 'denominator')
+),
+per_batch as (
+    -- first per batch, then per key: the number of batches is then a plain count, which is much cheaper than a
+    -- count(distinct) over millions of keys
+    select
+        {{ indicator_value_grain(",\n        ") }},
+        batch_id,
+        max(case when role = 'numerator' then source_ref end)      as source_ref,
+        max(source)                                                as source,
+        max(source_area_code)                                      as source_area_code,
+        max(month_rollup)                                          as month_rollup,
+        count(value)                                               as n_values,
+        max(status)                                                as status,
+        max(fetched_at)                                            as fetched_at,
+        count(*)                                                   as n_source_rows,
+        sum(case when role = 'numerator' then 1 else 0 end)        as n_numerator_rows,
+        sum(case when role = 'denominator' then 1 else 0 end)      as n_denominator_rows,
+        sum(case when role = 'numerator' then value end)           as numerator,
+        sum(case when role = 'denominator' then value end)         as denominator
+    from parts
+    group by {{ indicator_value_grain(', ') }}, batch_id
 )
 select
     {{ indicator_value_grain() }},
-    max(case when role = 'numerator' then source_ref end)                      as source_ref,
+    max(source_ref)                                                            as source_ref,
     max(source)                                                                as source,
     max(source_area_code)                                                      as source_area_code,
     max(month_rollup)                                                          as month_rollup,
     'ratio'                                                                    as mapping_path,
     case
-        when count(value) = count(*)
-         and sum(case when role = 'numerator' then 1 else 0 end) > 0
-         and sum(case when role = 'denominator' then 1 else 0 end) > 0
-        then {{ jamstat_utils.safe_divide(
-                "100.0 * sum(case when role = 'numerator' then value end)",
-                "sum(case when role = 'denominator' then value end)") }}
+        when sum(n_values) = sum(n_source_rows)
+         and sum(n_numerator_rows) > 0
+         and sum(n_denominator_rows) > 0
+        then {{ jamstat_utils.safe_divide("100.0 * sum(numerator)", "sum(denominator)") }}
     end                                                                        as value,
     max(status)                                                                as status,
     max(batch_id)                                                              as batch_id,
-    count(distinct batch_id)                                                   as n_batches,
+    count(batch_id)                                                            as n_batches,
     max(fetched_at)                                                            as fetched_at,
-    count(*)                                                                   as n_source_rows,
-    sum(case when role = 'numerator' then 1 else 0 end)                        as n_numerator_rows,
-    sum(case when role = 'denominator' then 1 else 0 end)                      as n_denominator_rows
-from parts
+    sum(n_source_rows)                                                         as n_source_rows,
+    sum(n_numerator_rows)                                                      as n_numerator_rows,
+    sum(n_denominator_rows)                                                    as n_denominator_rows
+from per_batch
 group by {{ indicator_value_grain(', ') }}
