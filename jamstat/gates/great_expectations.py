@@ -173,6 +173,8 @@ def _gx_checks_from_result(suite: str, dataset: str | None, vres) -> list[Check]
                         "unexpected_values": (r.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]}
         else:
             observed = r or None
+        # failing rows with the suite's id columns; GX's SQL engine gives multi-column expectations (the grain)
+        # only the failing values, which are the key columns themselves
         examples = r.get("partial_unexpected_index_list") or r.get("partial_unexpected_list") or []
         status = PASSED if er.success else FAILED
         msg = None if er.success else (meta.get("notes") or None)
