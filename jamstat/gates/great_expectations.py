@@ -86,28 +86,35 @@ class _GxRunner:
             suite.add_expectation(conf.to_domain_obj())
         return self.ctx.suites.add(suite)
 
-    def _run(self, name: str, spec: dict, batch_definition, params: dict | None, ids: list[str], **batch):
+    def _run(self, name: str, spec: dict, batch_definition, params: dict | None, result_format: dict, **batch):
+        """The suite's results, in the suite's order."""
         suite = self.suite_from_json(spec)
         vd = self.ctx.validation_definitions.add(
             self.gx.ValidationDefinition(name=f"{name}_vd", data=batch_definition, suite=suite))
-        rf = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
-        if ids:
-            rf["unexpected_index_column_names"] = ids
-        return vd.run(expectation_parameters=params or {}, result_format=rf, **batch)
+        results = vd.run(expectation_parameters=params or {}, result_format=result_format, **batch).results
+        order = {e.id: i for i, e in enumerate(suite.expectations)}
+        return sorted(results, key=lambda er: order.get(er.expectation_config.id, len(order)))
 
     def validate_query(self, name: str, spec: dict, query: str, params: dict | None, id_columns: list[str]):
-        """The suite evaluated by DuckDB on the rows of `query`; failing rows come back with their id_columns."""
+        """The suite evaluated by DuckDB on the rows of `query`. It counts first and fetches failing rows (with
+        their id_columns) only for the expectations that failed: each fetch is a full scan when no row fails."""
         if self.sql is None:
             from jamstat.gates import gx_duckdb
 
             self.sql = self.ctx.data_sources.add_sql(
                 "jamstat_candidate", connection_string=gx_duckdb.connection_string(self.candidate_path))
         bd = self.sql.add_query_asset(name, query=query).add_batch_definition_whole_table(f"{name}_all")
-        return self._run(name, spec, bd, params, id_columns)
+        results = self._run(name, spec, bd, params, {"result_format": "BASIC", "partial_unexpected_count": 0})
+        failing = [i for i, er in enumerate(results) if not er.success]
+        if failing:
+            again = {"name": f"{name}__failing", "expectations": [spec["expectations"][i] for i in failing]}
+            for i, er in zip(failing, self._run(again["name"], again, bd, params, _summary(id_columns)), strict=True):
+                results[i] = er
+        return results
 
     def validate(self, name: str, spec: dict, df, params: dict | None, id_columns: list[str]):
         bd = self.frames.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}_all")
-        return self._run(name, spec, bd, params, [c for c in id_columns if c in df.columns],
+        return self._run(name, spec, bd, params, _summary([c for c in id_columns if c in df.columns]),
                          batch_parameters={"dataframe": df})
 
     def close(self) -> None:
@@ -115,6 +122,11 @@ class _GxRunner:
         if self.sql is not None:
             self.sql.get_execution_engine().close()
             self.sql.get_engine().dispose()
+
+
+def _summary(id_columns: list[str]) -> dict:
+    rf = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+    return {**rf, "unexpected_index_column_names": id_columns} if id_columns else rf
 
 
 def condition_text(rc) -> str:
@@ -146,9 +158,9 @@ def _gx_check_name(suite: str, conf: dict, meta: dict) -> str:
     return name
 
 
-def _gx_checks_from_result(suite: str, dataset: str | None, vres) -> list[Check]:
+def _gx_checks_from_result(suite: str, dataset: str | None, results) -> list[Check]:
     out = []
-    for er in vres.results:
+    for er in results:
         conf = er.expectation_config.to_json_dict()
         meta = conf.get("meta") or {}
         kw = {k: v for k, v in (conf.get("kwargs") or {}).items() if k not in ("batch_id",)}
@@ -200,7 +212,7 @@ def _run_static_suite(gx_runner: _GxRunner, con, spec: dict, params: dict, res: 
             {"type": "expect_column_distinct_values_to_contain_set",
              "kwargs": {"column": "column_name", "value_set": required}}]},
         pd.DataFrame({"column_name": pd.Series(cols, dtype="object")}), None, [])
-    contain = sres.results[1]
+    contain = sres[1]
     missing = sorted(set(required) - set(cols))
     res.checks.append(Check(
         f"gx:{suite}:schema(required columns)", bool(contain.success) and not missing,
@@ -220,8 +232,7 @@ def _run_static_suite(gx_runner: _GxRunner, con, spec: dict, params: dict, res: 
     # binds the query without running it, so a broken suite is one named error rather than one per expectation
     query_columns = [d[0] for d in con.execute(f"SELECT * FROM ({j['query']}) LIMIT 0").description]
     ids = [c for c in j.get("id_columns") or [] if c in query_columns]
-    vres = gx_runner.validate_query(suite, spec, j["query"], params, ids)
-    checks = _gx_checks_from_result(suite, table, vres)
+    checks = _gx_checks_from_result(suite, table, gx_runner.validate_query(suite, spec, j["query"], params, ids))
     if not checks:
         res.add_error(f"suite {suite}: GX evaluated no expectations")
     res.checks.extend(checks)
