@@ -230,15 +230,7 @@ def deso_scale() -> dict:
     print(f"    dbt build vs SQL floor: {dbt.elapsed_s:.1f} s vs {floor_s:.1f} s; the {rest:.1f} s more are data and "
           f"unit tests ({spent['test'] + spent['unit_test']:.1f} s node time, partly in parallel with models on dbt's "
           f"2 threads), dbt start-up and parsing ({built['startup_s']:.1f} s) and seeds ({spent['seed']:.1f} s)")
-    # The GX gate validates pandas DataFrames pulled whole from the candidate (raw.observations and the fact among
-    # them): at 10 M raw rows it had not finished after 7 min and held 6.7 GB, so at this size it would take the
-    # machine's memory. It runs here only when asked for (JAMSTAT_BENCH_DESO_GX=1); until it checks in SQL,
-    # gates_deso_s is not reported and the freshness and Soda gates are timed on their own.
-    with_gx = os.environ.get("JAMSTAT_BENCH_DESO_GX") == "1"
-    if not with_gx:
-        print("    GX gate NOT run at DeSO scale (it pulls whole tables into pandas; set JAMSTAT_BENCH_DESO_GX=1 to "
-              "run it anyway): gates below are freshness + Soda only")
-    gates_s = scale.gates(candidate, with_gx=with_gx)
+    gates_s = scale.gates(candidate)
     with duckdb.connect(str(candidate), read_only=True) as con:
         deso = con.execute("SELECT min(area_code) FROM marts.dim_area WHERE area_level = 'deso' "
                            "AND municipality_code = '0180'").fetchone()[0]
@@ -246,7 +238,7 @@ def deso_scale() -> dict:
     return {"deso_synthetic_rows": generated["rows"],
             "deso_fct_rows": next(r for n, r, _ in built["per_model"] if n == "fct_indicator_value"),
             "dbt_build_deso_s": dbt.elapsed_s,
-            ("gates_deso_s" if with_gx else "gates_deso_freshness_soda_s"): round(gates_s, 2),
+            "gates_deso_s": round(gates_s, 2),
             "dbt_build_deso_peak_rss_gb": built["peak_rss_gb"],
             "sql_floor_deso_s": round(floor_s, 2), "dbt_vs_sql_floor_ratio_deso": round(dbt.elapsed_s / floor_s, 2),
             "dbt_models_deso_s": round(spent["model"], 2),

@@ -106,9 +106,8 @@ def build(candidate: Path, target: Path, memory_limit: str | None = None) -> dic
             "startup_s": dbt.elapsed_s - dbt_run_s}
 
 
-def gates(candidate: Path, *, with_gx: bool = True) -> float:
-    """Seconds for the freshness, Great Expectations and Soda gates on the candidate (all must pass); without GX
-    when `with_gx` is false."""
+def gates(candidate: Path) -> float:
+    """Seconds for the freshness, Great Expectations and Soda gates on the candidate (all must pass)."""
     from jamstat.gates.freshness import run_freshness_gate
     from jamstat.gates.great_expectations import run_gx_gate
     from jamstat.gates.report import summarize
@@ -116,7 +115,7 @@ def gates(candidate: Path, *, with_gx: bool = True) -> float:
 
     t0 = time.perf_counter()
     results = []
-    for gate in (run_freshness_gate, *([run_gx_gate] if with_gx else []), run_soda_gate):
+    for gate in (run_freshness_gate, run_gx_gate, run_soda_gate):
         t = time.perf_counter()
         results.append(gate(candidate))
         print(f"      gate {results[-1].gate}: {time.perf_counter() - t:.1f} s")

@@ -1,7 +1,9 @@
 """Great Expectations gate: the GX 1.x suites in expectations/gx/ on raw.observations, raw.batches and the
-marts, plus row-count bounds and distribution shift against the previous publication. GX has no DuckDB
-dialect, so every suite validates a pandas DataFrame pulled read-only from the candidate; joins (unit by
-dim_indicator, area in dim_area) happen in SQL first."""
+marts, plus row-count bounds and distribution shift against the previous publication. The static suites run in
+SQL inside DuckDB through GX's SQL execution engine: each suite's read-only query (joins such as unit by
+dim_indicator happen there) is a GX query asset on the candidate file (jamstat/gates/gx_duckdb.py), so no table is
+pulled into Python. The small tables built at run time (the column list, row counts, per-indicator means) are
+validated as pandas DataFrames."""
 from __future__ import annotations
 
 import json
@@ -59,9 +61,9 @@ def _reference_codes(csv_path: str | os.PathLike | None) -> dict[str, list[str]]
 
 
 class _GxRunner:
-    """One ephemeral GX context per gate run; validates DataFrames."""
+    """One ephemeral GX context per gate run: suites on SQL queries against the candidate, or on small DataFrames."""
 
-    def __init__(self) -> None:
+    def __init__(self, candidate_path: str | os.PathLike) -> None:
         gx = _quiet_gx()
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
@@ -71,7 +73,9 @@ class _GxRunner:
             self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
         except Exception:  # noqa: BLE001 - cosmetic only
             pass
-        self.ds = self.ctx.data_sources.add_pandas("jamstat_candidate")
+        self.frames = self.ctx.data_sources.add_pandas("jamstat_frames")
+        self.candidate_path = candidate_path
+        self.sql = None  # added by the first query: GX connects to a SQL data source as soon as it is added
 
     def suite_from_json(self, spec: dict):
         from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
@@ -82,16 +86,62 @@ class _GxRunner:
             suite.add_expectation(conf.to_domain_obj())
         return self.ctx.suites.add(suite)
 
-    def validate(self, name: str, spec: dict, df, params: dict | None, id_columns: list[str]):
+    def _run(self, name: str, spec: dict, batch_definition, params: dict | None, result_format: dict, **batch):
+        """The suite's results, in the suite's order."""
         suite = self.suite_from_json(spec)
-        asset = self.ds.add_dataframe_asset(name)
-        bd = asset.add_batch_definition_whole_dataframe(f"{name}_all")
-        vd = self.ctx.validation_definitions.add(self.gx.ValidationDefinition(name=f"{name}_vd", data=bd, suite=suite))
-        ids = [c for c in id_columns if c in df.columns]
-        rf = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
-        if ids:
-            rf["unexpected_index_column_names"] = ids
-        return vd.run(batch_parameters={"dataframe": df}, expectation_parameters=params or {}, result_format=rf)
+        vd = self.ctx.validation_definitions.add(
+            self.gx.ValidationDefinition(name=f"{name}_vd", data=batch_definition, suite=suite))
+        results = vd.run(expectation_parameters=params or {}, result_format=result_format, **batch).results
+        order = {e.id: i for i, e in enumerate(suite.expectations)}
+        return sorted(results, key=lambda er: order.get(er.expectation_config.id, len(order)))
+
+    def validate_query(self, name: str, spec: dict, query: str, params: dict | None, id_columns: list[str]):
+        """The suite evaluated by DuckDB on the rows of `query`. It counts first and fetches failing rows (with
+        their id_columns) only for the expectations that failed: each fetch is a full scan when no row fails."""
+        if self.sql is None:
+            from jamstat.gates import gx_duckdb
+
+            self.sql = self.ctx.data_sources.add_sql(
+                "jamstat_candidate", connection_string=gx_duckdb.connection_string(self.candidate_path))
+        bd = self.sql.add_query_asset(name, query=query).add_batch_definition_whole_table(f"{name}_all")
+        results = self._run(name, spec, bd, params, {"result_format": "BASIC", "partial_unexpected_count": 0})
+        failing = [i for i, er in enumerate(results) if not er.success]
+        if failing:
+            again = {"name": f"{name}__failing", "expectations": [spec["expectations"][i] for i in failing]}
+            for i, er in zip(failing, self._run(again["name"], again, bd, params, _summary(id_columns)), strict=True):
+                results[i] = er
+        return results
+
+    def validate(self, name: str, spec: dict, df, params: dict | None, id_columns: list[str]):
+        bd = self.frames.add_dataframe_asset(name).add_batch_definition_whole_dataframe(f"{name}_all")
+        return self._run(name, spec, bd, params, _summary([c for c in id_columns if c in df.columns]),
+                         batch_parameters={"dataframe": df})
+
+    def close(self) -> None:
+        """Release the candidate file: the publish step moves it once the gates are done."""
+        if self.sql is not None:
+            self.sql.get_execution_engine().close()
+            self.sql.get_engine().dispose()
+
+
+def _summary(id_columns: list[str]) -> dict:
+    rf = {"result_format": "SUMMARY", "partial_unexpected_count": 20}
+    return {**rf, "unexpected_index_column_names": id_columns} if id_columns else rf
+
+
+def condition_text(rc) -> str:
+    """A row_condition (GX condition dict) as one line for check names: unit in ["count", "days"]."""
+    if isinstance(rc, str):
+        return rc
+    kind = rc.get("type")
+    if kind in ("and", "or"):
+        return f" {kind} ".join(condition_text(c) for c in rc["conditions"])
+    if kind == "pass_through":
+        return rc["pass_through_filter"]
+    if kind == "nullity":
+        return f"{rc['column']['name']} is {'' if rc['is_null'] else 'not '}null"
+    op = {"IN": "in", "NOT_IN": "not in"}.get(rc["operator"], rc["operator"])
+    return f"{rc['column']['name']} {op} {json.dumps(rc['parameter'], ensure_ascii=False)}"
 
 
 def _gx_check_name(suite: str, conf: dict, meta: dict) -> str:
@@ -104,20 +154,18 @@ def _gx_check_name(suite: str, conf: dict, meta: dict) -> str:
     if meta.get("range"):
         name += f" [{meta['range']}]"
     elif kw.get("row_condition"):
-        rc = kw["row_condition"]
-        rc = rc.get("pass_through_filter", rc) if isinstance(rc, dict) else rc
-        name += f" [where {rc}]"
+        name += f" [where {condition_text(kw['row_condition'])}]"
     return name
 
 
-def _gx_checks_from_result(suite: str, dataset: str | None, vres) -> list[Check]:
+def _gx_checks_from_result(suite: str, dataset: str | None, results) -> list[Check]:
     out = []
-    for er in vres.results:
+    for er in results:
         conf = er.expectation_config.to_json_dict()
         meta = conf.get("meta") or {}
         kw = {k: v for k, v in (conf.get("kwargs") or {}).items() if k not in ("batch_id",)}
-        if isinstance(kw.get("row_condition"), dict):
-            kw["row_condition"] = kw["row_condition"].get("pass_through_filter", kw["row_condition"])
+        if kw.get("row_condition"):
+            kw["row_condition"] = condition_text(kw["row_condition"])
         if isinstance(kw.get("value_set"), (list, tuple)) and len(kw["value_set"]) > 12:
             vs = list(kw["value_set"])
             kw["value_set"] = vs[:10] + [f"... {len(vs)} values"]
@@ -137,6 +185,8 @@ def _gx_checks_from_result(suite: str, dataset: str | None, vres) -> list[Check]
                         "unexpected_values": (r.get("partial_unexpected_list") or [])[:MAX_EXAMPLES]}
         else:
             observed = r or None
+        # failing rows with the suite's id columns; GX's SQL engine gives multi-column expectations (the grain)
+        # only the failing values, which are the key columns themselves
         examples = r.get("partial_unexpected_index_list") or r.get("partial_unexpected_list") or []
         status = PASSED if er.success else FAILED
         msg = None if er.success else (meta.get("notes") or None)
@@ -162,7 +212,7 @@ def _run_static_suite(gx_runner: _GxRunner, con, spec: dict, params: dict, res: 
             {"type": "expect_column_distinct_values_to_contain_set",
              "kwargs": {"column": "column_name", "value_set": required}}]},
         pd.DataFrame({"column_name": pd.Series(cols, dtype="object")}), None, [])
-    contain = sres.results[1]
+    contain = sres[1]
     missing = sorted(set(required) - set(cols))
     res.checks.append(Check(
         f"gx:{suite}:schema(required columns)", bool(contain.success) and not missing,
@@ -179,9 +229,10 @@ def _run_static_suite(gx_runner: _GxRunner, con, spec: dict, params: dict, res: 
                                 observed=f"not run: missing column(s) {missing}", dataset=table,
                                 message=f"suite {suite} not run because {table} lacks {missing}"))
         return
-    df = con.execute(j["query"]).df()
-    vres = gx_runner.validate(suite, spec, df, params, j.get("id_columns") or [])
-    checks = _gx_checks_from_result(suite, table, vres)
+    # binds the query without running it, so a broken suite is one named error rather than one per expectation
+    query_columns = [d[0] for d in con.execute(f"SELECT * FROM ({j['query']}) LIMIT 0").description]
+    ids = [c for c in j.get("id_columns") or [] if c in query_columns]
+    checks = _gx_checks_from_result(suite, table, gx_runner.validate_query(suite, spec, j["query"], params, ids))
     if not checks:
         res.add_error(f"suite {suite}: GX evaluated no expectations")
     res.checks.extend(checks)
@@ -233,7 +284,7 @@ def run_gx_gate(candidate_path: str | os.PathLike, *, previous_published_path: s
                 max_row_drop: float = DEFAULT_MAX_ROW_DROP, shift_tolerance: float = DEFAULT_SHIFT_TOLERANCE,
                 shift_indicators: Iterable[str] | None = None, min_common_rows: int = 1,
                 suites: Iterable[str] | None = None) -> GateResult:
-    """GX 1.x suites (expectations/gx/*.json) on DataFrames pulled read-only from the candidate.
+    """GX 1.x suites (expectations/gx/*.json), evaluated in SQL on the candidate opened read-only.
 
     previous_published_path: the last published warehouse (schema marts). None or missing file -> the
     row-count and distribution-shift checks are SKIPPED and recorded as skipped.
@@ -247,14 +298,14 @@ def run_gx_gate(candidate_path: str | os.PathLike, *, previous_published_path: s
                      started_at=datetime.now(UTC).isoformat())
     res.details.update(previous_published_path=str(previous_published_path) if previous_published_path else None,
                        max_row_drop=max_row_drop, shift_tolerance=shift_tolerance)
-    con = None
+    con = runner = None
     try:
         specs = load_gx_suites(gx_dir)
         if suites is not None:
             wanted = set(suites)
             specs = [s for s in specs if s["name"] in wanted]
         con = connect_read_only(candidate_path)
-        runner = _GxRunner()
+        runner = _GxRunner(candidate_path)
         import great_expectations as gx
 
         res.details["gx_version"] = gx.__version__
@@ -279,6 +330,8 @@ def run_gx_gate(candidate_path: str | os.PathLike, *, previous_published_path: s
     except Exception as exc:  # noqa: BLE001 - a gate that cannot run fails
         res.add_error(f"{type(exc).__name__}: {exc}")
     finally:
+        if runner is not None:
+            runner.close()
         if con is not None:
             con.close()
     return res.finalize(t0)

@@ -29,6 +29,9 @@ Variable.elimination_value, Variable.codelists
 Check.failing_rows, GateResult.duration_s, GateResult.started_at
 # GX context settings are assigned, not read.
 _.progress_bars
+# SQLAlchemy and GX read a dialect's class attributes by name.
+from jamstat.gates.gx_duckdb import ReadOnlyDuckDBDialect
+ReadOnlyDuckDBDialect.driver, ReadOnlyDuckDBDialect.supports_statement_cache, ReadOnlyDuckDBDialect.DremioDialect
 # Called from the report's Jinja templates (jamstat/report/templates).
 from jamstat.report.pages import Fmt
 Fmt.check_status, Fmt.semantics, Fmt.when, Fmt.unit, Fmt.direction
