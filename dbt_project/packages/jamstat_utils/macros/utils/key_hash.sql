@@ -8,3 +8,6 @@
 {% endmacro %}
 {% macro default__key_hash(columns) %}hash({{ columns | join(', ') }}){% endmacro %}
 {% macro spark__key_hash(columns) %}xxhash64({{ columns | join(', ') }}){% endmacro %}
+{#- PostgreSQL has no many-argument hash: the columns are joined by a unit separator (concat_ws skips nulls, so a
+    null and an empty string may hash alike: only a collision, never a wrong choice) and hashed to 64 bits. -#}
+{% macro postgres__key_hash(columns) %}hashtextextended(concat_ws(chr(31), {{ columns | join(', ') }}), 0){% endmacro %}
