@@ -11,7 +11,7 @@ with catalog as (
 ),
 repeated_keys as (
     -- most keys have one candidate value, which is then the preferred one: only keys with several are ranked (found
-    -- by hash: a collision only ranks a few more rows, and the ranking partitions by the key columns themselves).
+    -- by key_hash: a collision only ranks a few more rows).
     -- The candidates are a table, so each branch below reads it again rather than sharing a copy of the wide rows.
     select {{ key_hash }} as key_hash
     from {{ ref('int_indicator_values_aggregated') }} as a

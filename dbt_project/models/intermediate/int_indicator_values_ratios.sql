@@ -4,7 +4,6 @@
 --   value = 100 * sum(numerator rows) / sum(denominator rows), per indicator x area x native period x sex.
 -- Computed from counts only (never by averaging rates). Null when any part is null (a missing part is never
 -- read as 0), when a side has no rows, or when the denominator is 0. Always flagged derived.
-{% set dbl = jamstat_utils.type_double() %}
 with parts as (
     select * from {{ ref('int_observations_mapped') }} where role in ('numerator', 'denominator')
 ),

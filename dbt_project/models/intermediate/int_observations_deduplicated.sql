@@ -19,7 +19,7 @@ current_rows as {{ jamstat_utils.inline_cte() }} (
 {%- set key_hash = jamstat_utils.key_hash(['source', 'source_ref', "coalesce(series_spec, '')", 'source_area_code',
                                               'period', 'sex', 'dims']) %}
 repeated_keys as (
-    -- by hash: a collision only ranks a few more rows, and the ranking partitions by the key columns themselves.
+    -- by key_hash (a collision only ranks a few more rows).
     -- Each branch below reads the observations again rather than sharing a copy of millions of wide rows.
     select {{ key_hash }} as key_hash
     from current_rows

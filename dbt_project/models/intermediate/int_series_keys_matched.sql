@@ -10,25 +10,25 @@ with keys as (
     group by source, source_ref, series_spec, dims_key
 ),
 matched as (
-select
-    k.source,
-    k.source_ref,
-    k.series_spec,
-    k.dims_key,
-    m.indicator_id,
-    m.dims_match,
-    m.month_rollup,
-    m.role,
-    m.mapping_path,
-    m.birth_region,
-    m.age_group,
-    k.has_one_dims_text
-from keys as k
-inner join {{ ref('int_series_rules') }} as m
-    on m.obs_source = k.source
-   and {{ jamstat_utils.source_ref_matches('m.obs_source_ref', 'k.source_ref') }}
-   and coalesce(m.obs_series_spec, '') = coalesce(k.series_spec, '')
-   and {{ jamstat_utils.dims_match('m.dims_match', 'k.dims_key') }}
+    select
+        k.source,
+        k.source_ref,
+        k.series_spec,
+        k.dims_key,
+        m.indicator_id,
+        m.dims_match,
+        m.month_rollup,
+        m.role,
+        m.mapping_path,
+        m.birth_region,
+        m.age_group,
+        k.has_one_dims_text
+    from keys as k
+    inner join {{ ref('int_series_rules') }} as m
+        on m.obs_source = k.source
+       and {{ jamstat_utils.source_ref_matches('m.obs_source_ref', 'k.source_ref') }}
+       and coalesce(m.obs_series_spec, '') = coalesce(k.series_spec, '')
+       and {{ jamstat_utils.dims_match('m.dims_match', 'k.dims_key') }}
 )
 select
     source, source_ref, series_spec, dims_key, indicator_id, dims_match, month_rollup, role, mapping_path,

@@ -97,19 +97,12 @@ with_metric as (
         {%- endfor %}
     from computed as c
 ),
-with_lags as (
-    select
-        m.*,
-        m.parity_metric_value - m.parity_target as distance_to_parity,
-        m.prev_gap_women_minus_men              as prev_gap,
-        m.prev_parity_metric_value              as prev_metric
-    from with_metric as m
-),
 moves as (
     select
         l.*,
-        abs(l.distance_to_parity) as gap_now,
-        abs(l.prev_metric - l.parity_target) as gap_before,
+        l.parity_metric_value - l.parity_target as distance_to_parity,
+        abs(l.parity_metric_value - l.parity_target) as gap_now,
+        abs(l.prev_parity_metric_value - l.parity_target) as gap_before,
         -- a value the source repeats by design (the same K, M and T as the previous year) is no new measurement
         coalesce(l.repeats_by_design and l.previous_year is not null
             and (l.value_women = l.prev_women or (l.value_women is null and l.prev_women is null))
@@ -125,7 +118,7 @@ moves as (
             when l.level_direction = 'lower_is_better' and l.prev_women > l.prev_men then 'K'
             when l.level_direction = 'lower_is_better' and l.prev_men > l.prev_women then 'M'
         end as worse_off_sex
-    from with_lags as l
+    from with_metric as l
 ),
 gaps as (
     select
@@ -202,8 +195,8 @@ select
     cast(l.value_women - l.prev_women as {{ dbl }})        as value_women_change_prev_year,
     cast(l.value_men - l.prev_men as {{ dbl }})            as value_men_change_prev_year,
     cast(l.value_total - l.prev_total as {{ dbl }})        as value_total_change_prev_year,
-    cast(l.gap_women_minus_men - l.prev_gap as {{ dbl }})  as gap_change_prev_year,
-    cast(l.parity_metric_value - l.prev_metric as {{ dbl }}) as parity_metric_change_prev_year,
+    cast(l.gap_women_minus_men - l.prev_gap_women_minus_men as {{ dbl }}) as gap_change_prev_year,
+    cast(l.parity_metric_value - l.prev_parity_metric_value as {{ dbl }}) as parity_metric_change_prev_year,
     cast(l.threshold as {{ dbl }})                         as min_meaningful_change,
     cast(l.is_repeated_value as {{ dbt.type_boolean() }})  as is_repeated_value,
     cast(case when not l.is_repeated_value then l.direction_women end as {{ dbt.type_string() }}) as direction_women,
