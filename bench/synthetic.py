@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ingest.contract import OBSERVATION_COLUMNS
 from jamstat.settings import REPO_ROOT, Settings
-from jamstat.transform.candidate import BATCH_COLUMNS
+from jamstat.transform.candidate import BATCH_COLUMNS, CANDIDATE_STORAGE_VERSION
 
 FIRST_YEAR, YEARS = 1996, 30
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
@@ -115,7 +115,8 @@ def generate(candidate: Path, seed: float = 0.42, years: int = YEARS, *, deso: b
     obs_ddl = ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items())
     batch_id = f"SYNTHETIC-{'deso' if deso else 'national'}-benchmark"
     now = datetime.now(UTC).replace(tzinfo=None)
-    with duckdb.connect(str(candidate)) as con:
+    # in the pipeline's candidate storage format, as prepare_candidate creates it
+    with duckdb.connect(str(candidate), config={"storage_compatibility_version": CANDIDATE_STORAGE_VERSION}) as con:
         con.execute(f"SELECT setseed({seed})")
         con.execute("CREATE SCHEMA raw")
         con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")

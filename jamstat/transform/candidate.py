@@ -19,6 +19,12 @@ from jamstat.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# The candidate is the pipeline's own working file, read only by the pinned DuckDB (dbt, the gates, publish), so it
+# uses a newer storage format than the published file (jamstat.publish.swap.PUBLISHED_STORAGE_VERSION, kept old for
+# BI readers): from v1.4.0 DuckDB stores strings as DICT_FSST, which writes the models' many short text columns
+# about a third faster. Publishing copies the marts into the old format.
+CANDIDATE_STORAGE_VERSION = "v1.4.0"
+
 BATCH_COLUMNS = {
     "batch_id": "VARCHAR", "source": "VARCHAR", "unit": "VARCHAR", "source_refs": "VARCHAR",
     "mode": "VARCHAR", "run_id": "VARCHAR", "fetched_at": "TIMESTAMP", "row_count": "BIGINT",
@@ -105,7 +111,7 @@ def prepare_candidate(settings: Settings, path: Path | None = None) -> dict:
     pairs = [(m, p) for m, p in committed_batches(settings.batches_dir) if p.stem in states]
     obs_ddl = ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items())
     batch_ddl = ", ".join(f"{c} {t}" for c, t in BATCH_COLUMNS.items())
-    with duckdb.connect(str(path)) as con:
+    with duckdb.connect(str(path), config={"storage_compatibility_version": CANDIDATE_STORAGE_VERSION}) as con:
         con.execute("CREATE SCHEMA raw")
         con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")
         con.execute(f"CREATE TABLE raw.batches ({batch_ddl})")

@@ -157,3 +157,29 @@ def test_stale_temporary_files_of_interrupted_ingests_are_removed_fresh_ones_kep
     os.utime(stale, (os.path.getmtime(stale) - 7200,) * 2)
     assert clean_stale_temp_files(settings, older_than_s=3600) == ["batches/kolada/.abc123.k2j3.parquet.tmp"]
     assert fresh.exists() and committed.exists() and not stale.exists()
+
+
+def _storage_version(path: Path) -> str:
+    with duckdb.connect(str(path), read_only=True) as con:
+        return con.execute("select tags['storage_version'] from duckdb_databases() "
+                           "where database_name = current_database()").fetchone()[0]
+
+
+def test_the_candidate_uses_newer_storage_and_the_publication_stays_readable_by_older_duckdb(settings):
+    """The candidate is written in CANDIDATE_STORAGE_VERSION (faster text columns, read only by the pinned DuckDB);
+    the published copy is in PUBLISHED_STORAGE_VERSION, which BI readers on DuckDB 1.0 can open."""
+    from jamstat.publish.swap import PUBLISHED_STORAGE_VERSION
+    from jamstat.transform.candidate import CANDIDATE_STORAGE_VERSION, prepare_candidate
+
+    prepare_candidate(settings)
+    assert _storage_version(settings.candidate_path) == f"{CANDIDATE_STORAGE_VERSION}+" != "v1.0.0+"
+    with duckdb.connect(str(settings.candidate_path)) as con:   # a model written later keeps the file's format
+        con.execute("create schema marts")
+        con.execute("create table marts.fct_synthetic as select 'SYNTHETIC ' || (range % 3) as label, "
+                    "range::double as value from range(200000)")
+        con.execute("checkpoint")
+        [(compression,)] = con.execute("select distinct compression from pragma_storage_info('marts.fct_synthetic') "
+                                       "where column_name = 'label' and segment_type = 'VARCHAR'").fetchall()
+    assert compression == "DICT_FSST"
+    publish(settings, run_id="run-1", gate_results=audited(settings.candidate_path))
+    assert _storage_version(settings.published_path) == f"{PUBLISHED_STORAGE_VERSION}+" == "v1.0.0+"
