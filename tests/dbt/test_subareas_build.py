@@ -165,6 +165,26 @@ def test_cookbook_09_ranks_stockholms_regso_by_gap(built):
     assert all(r["note"] is None and r["area_code"].endswith("_RegSO2025") for r in rows)
 
 
+def test_a_sub_municipal_area_lists_only_the_sub_goals_followed_at_its_level(built):
+    """At RegSO and DeSO the follow-up lists the one sub-goal with a value at that level (2.3, employment), never a
+    "no_data_yet" row for sub-goals no source publishes there; the municipality still lists every sub-goal. The
+    DeSO/RegSO employment rate repeats the municipal one (it does not count at the municipality) and counts in its
+    place below it."""
+    [(subgoal, counts_at_municipality)] = _sql(built, "select subgoal_key, counts_in_followup from marts.dim_indicator "
+                                                      "where indicator_id = 'employment_rate_deso_regso'")
+    assert counts_at_municipality is False
+    below = _sql(built, """select f.subgoal_key, f.followup_status, count(*) from marts.mart_goal_followup f
+                           join marts.dim_area a using (area_code) where a.area_level in ('regso', 'deso')
+                           group by all""")
+    assert below == [(subgoal, "data", 544 + 569 + 127 + 127)]   # every DeSO and RegSO area-year of 0180
+    [(n_goals,)] = _sql(built, "select count(*) from marts.dim_goal")
+    statuses = dict(_sql(built, "select subgoal_key, followup_status from marts.mart_goal_followup "
+                                "where area_code = '0180' and year = 2024"))
+    assert len(statuses) == n_goals > 20 and {"no_public_source", "context_only"} <= set(statuses.values())
+    # the repeat does not count at the municipality: the counted municipal rate is not in this candidate
+    assert statuses[subgoal] == "no_data_yet"
+
+
 def test_the_unchanged_counterpart_follows_scbs_change_log(built):
     """same_area_code is set exactly for the DeSO in both versions that no change other than the territorial-water
     extension names (read from SCB's log here, independently of the SQL)."""

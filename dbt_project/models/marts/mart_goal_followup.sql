@@ -1,31 +1,74 @@
 -- Grain: subgoal_key x area_code x year x birth_region x age_group (total/total is the whole population; a
 -- breakdown counts the indicators split that way). Every sub-goal appears for every area-year (and breakdown)
--- that has any annual value.
+-- of the country, a county or a municipality that has any annual value: the strategy follows every sub-goal up
+-- at those levels. A RegSO or DeSO area-year lists only the sub-goals followed up at that level, i.e. those with
+-- a counted value at some area of that level in some year; "no_data_yet" for any other sub-goal there would
+-- promise a figure that no source publishes below the municipality.
 -- Only indicators that count in the follow-up (dim_indicator.counts_in_followup) are counted: context rows and
 -- the second row of a pair carrying the same information never are, so no sub-goal's status or counts come from
--- them. followup_status says why a sub-goal has no value: no_data_yet (an ingest path exists), public_source_not_
--- ingested (someone publishes it: publishers_not_ingested), no_public_source (nobody does); context_only for the
--- background convention 0.0.
+-- them. One exception keeps each piece of information counted once: below the municipality, a row that repeats a
+-- counted indicator (dim_indicator.complement_of) counts in its place where that indicator has no value at the
+-- same area, year and breakdown (employment by RegSO/DeSO repeats the employment rate published for
+-- municipalities and up). followup_status says why a sub-goal has no value: no_data_yet (an ingest path exists),
+-- public_source_not_ingested (someone publishes it: publishers_not_ingested), no_public_source (nobody does);
+-- context_only for the background convention 0.0.
 with gaps as (
     select * from {{ ref('mart_gender_gap') }}
 ),
 indicators as (
-    select indicator_id, subgoal_key, counts_in_followup from {{ ref('dim_indicator') }}
+    select indicator_id, subgoal_key, counts_in_followup, complement_of from {{ ref('dim_indicator') }}
 ),
 goals as (
     select * from {{ ref('dim_goal') }}
 ),
+areas as (
+    select area_code, area_level in ('regso', 'deso') as is_sub_municipal, area_level from {{ ref('dim_area') }}
+),
 area_years as (
-    select distinct area_code, year, birth_region, age_group from gaps
+    select x.area_code, x.year, x.birth_region, x.age_group, a.is_sub_municipal, a.area_level
+    from (select distinct area_code, year, birth_region, age_group from gaps) as x
+    inner join areas as a on a.area_code = x.area_code
+),
+counted as (
+    select x.*, i.subgoal_key
+    from gaps as x
+    inner join indicators as i on i.indicator_id = x.indicator_id
+    where i.counts_in_followup
+    union all
+    -- a repeat in place of the counted indicator it repeats, below the municipality only
+    select x.*, i.subgoal_key
+    from gaps as x
+    inner join indicators as i on i.indicator_id = x.indicator_id
+    inner join areas as a on a.area_code = x.area_code
+    where not i.counts_in_followup and i.complement_of is not null and a.is_sub_municipal
+      and not exists (
+          select 1 from gaps as c
+          where c.indicator_id = i.complement_of and c.area_code = x.area_code and c.year = x.year
+            and c.birth_region = x.birth_region and c.age_group = x.age_group
+            and (c.value_women is not null or c.value_men is not null or c.value_total is not null)
+      )
+),
+sub_municipal_subgoals as (
+    -- the sub-goals followed up at each sub-municipal level: a counted value at some area of that level
+    select distinct c.subgoal_key, a.area_level
+    from counted as c
+    inner join areas as a on a.area_code = c.area_code and a.is_sub_municipal
+    where c.value_women is not null or c.value_men is not null or c.value_total is not null
 ),
 spine as (
     select g.subgoal_key, ay.area_code, ay.year, ay.birth_region, ay.age_group
     from goals as g
     cross join area_years as ay
+    where not ay.is_sub_municipal
+    union all
+    select s.subgoal_key, ay.area_code, ay.year, ay.birth_region, ay.age_group
+    from area_years as ay
+    inner join sub_municipal_subgoals as s on s.area_level = ay.area_level
+    where ay.is_sub_municipal
 ),
 per_indicator as (
     select
-        i.subgoal_key,
+        x.subgoal_key,
         x.area_code,
         x.year,
         x.birth_region,
@@ -41,9 +84,7 @@ per_indicator as (
         case when x.is_repeated_value then 1 else 0 end as repeated,
         x.distance_to_parity,
         x.parity_metric
-    from gaps as x
-    inner join indicators as i on i.indicator_id = x.indicator_id
-    where i.counts_in_followup
+    from counted as x
 ),
 agg as (
     select

@@ -1,13 +1,27 @@
--- A sub-goal is followed up ('data') only on indicators that count: never on background (context) rows or on the
--- second row of a pair. Lists sub-goal/area/years whose status is 'data' without a counted indicator with a value.
+-- A sub-goal is followed up ('data') only on indicators that count: never on background (context) rows, and on the
+-- second row of a pair only below the municipality where the counted row it repeats has no value (it is then the
+-- only figure of the pair there). Lists sub-goal/area/years whose status is 'data' without such a value.
+with with_value as (
+    select g.indicator_id, g.area_code, g.year, g.birth_region, g.age_group, i.subgoal_key, i.counts_in_followup,
+           i.complement_of, a.area_level in ('regso', 'deso') as is_sub_municipal
+    from {{ ref('mart_gender_gap') }} as g
+    inner join {{ ref('dim_indicator') }} as i on i.indicator_id = g.indicator_id
+    inner join {{ ref('dim_area') }} as a on a.area_code = g.area_code
+    where g.value_women is not null or g.value_men is not null or g.value_total is not null
+),
+counting as (
+    select v.subgoal_key, v.area_code, v.year
+    from with_value as v
+    where v.counts_in_followup
+       or (v.is_sub_municipal and v.complement_of is not null and not exists (
+               select 1 from with_value as c
+               where c.indicator_id = v.complement_of and c.area_code = v.area_code and c.year = v.year
+                 and c.birth_region = v.birth_region and c.age_group = v.age_group))
+)
 select f.subgoal_key, f.area_code, f.year
 from {{ ref('mart_goal_followup') }} as f
 where f.followup_status = 'data'
   and not exists (
-      select 1
-      from {{ ref('mart_gender_gap') }} as g
-      inner join {{ ref('dim_indicator') }} as i on i.indicator_id = g.indicator_id
-      where i.subgoal_key = f.subgoal_key and g.area_code = f.area_code and g.year = f.year
-        and i.counts_in_followup
-        and (g.value_women is not null or g.value_men is not null or g.value_total is not null)
+      select 1 from counting as c
+      where c.subgoal_key = f.subgoal_key and c.area_code = f.area_code and c.year = f.year
   )
