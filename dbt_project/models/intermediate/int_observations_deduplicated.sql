@@ -6,29 +6,27 @@
 -- candidate.) The SCB spec is part of the key, so two catalog rows fetching the same cells each keep theirs.
 -- Most keys have one version: only the keys seen more than once are ranked (a window over millions of one-row
 -- partitions costs more than finding the few repeated keys and ranking just those).
-with batches as (
-    select batch_id, last_observed_at, batch_state
-    from {{ ref('stg_ingest__batches') }}
-),
-current_rows as {{ jamstat_utils.inline_cte() }} (
-    select o.*, coalesce(b.last_observed_at, o.fetched_at) as observed_at
-    from {{ ref('int_observations_unioned') }} as o
-    left join batches as b on b.batch_id = o.batch_id
-    where coalesce(b.batch_state, 'current') = 'current'
-),
+-- The current rows are written out in each branch rather than shared as a CTE: a CTE read three times is
+-- materialised, i.e. every wide row is copied once more (and a view does not keep a NOT MATERIALIZED hint).
+{%- set current_rows -%}
+    (
+        select *, coalesce(last_observed_at, fetched_at) as observed_at
+        from {{ ref('int_observations_unioned') }}
+        where coalesce(batch_state, 'current') = 'current'
+    )
+{%- endset %}
 {%- set key_hash = jamstat_utils.key_hash(['source', 'source_ref', "coalesce(series_spec, '')", 'source_area_code',
                                               'period', 'sex', 'dims']) %}
-repeated_keys as (
-    -- by key_hash (a collision only ranks a few more rows).
-    -- Each branch below reads the observations again rather than sharing a copy of millions of wide rows.
+with repeated_keys as (
+    -- by key_hash (a collision only ranks a few more rows)
     select {{ key_hash }} as key_hash
-    from current_rows
+    from {{ current_rows }} as o
     group by {{ key_hash }}
     having count(*) > 1
 ),
 ranked as (
     select *, 1 as version_rank, cast(1 as {{ dbt.type_bigint() }}) as n_versions
-    from current_rows
+    from {{ current_rows }} as o
     where {{ key_hash }} not in (select key_hash from repeated_keys)
     union all
     select
@@ -40,7 +38,7 @@ ranked as (
         count(*) over (
             partition by source, source_ref, coalesce(series_spec, ''), source_area_code, period, sex, dims
         ) as n_versions
-    from current_rows
+    from {{ current_rows }} as o
     where {{ key_hash }} in (select key_hash from repeated_keys)
 )
 select
