@@ -1,9 +1,10 @@
 -- Grain: subgoal_key x area_code x year x birth_region x age_group (total/total is the whole population; a
--- breakdown counts the indicators split that way). Every sub-goal appears for every area-year (and breakdown)
--- of the country, a county or a municipality that has any annual value: the strategy follows every sub-goal up
--- at those levels. A RegSO or DeSO area-year lists only the sub-goals followed up at that level, i.e. those with
--- a counted value at some area of that level in some year; "no_data_yet" for any other sub-goal there would
--- promise a figure that no source publishes below the municipality.
+-- breakdown counts the indicators split that way).
+-- Which sub-goals an area-year lists: for the whole population of the country, a county or a municipality, every
+-- sub-goal, every year with any annual value - the strategy follows every sub-goal up there, and followup_status
+-- says why one has no value. Any other grain - a breakdown by birth region or age group, or a RegSO or DeSO - lists
+-- only the sub-goals followed up at that grain, i.e. with a counted value for that breakdown at some area of that
+-- level in some year; "no_data_yet" for any other sub-goal there would promise a figure no source publishes.
 -- Only indicators that count in the follow-up (dim_indicator.counts_in_followup) are counted: context rows and
 -- the second row of a pair carrying the same information never are, so no sub-goal's status or counts come from
 -- them. One exception keeps each piece of information counted once: below the municipality, a row that repeats a
@@ -22,10 +23,18 @@ goals as (
     select * from {{ ref('dim_goal') }}
 ),
 areas as (
-    select area_code, area_level in ('regso', 'deso') as is_sub_municipal, area_level from {{ ref('dim_area') }}
+    -- level_group: RegSO and DeSO each on their own; the country, counties and municipalities together
+    select
+        area_code,
+        area_level in ('regso', 'deso') as is_sub_municipal,
+        case when area_level in ('regso', 'deso') then area_level else 'municipality_and_up' end as level_group
+    from {{ ref('dim_area') }}
 ),
 area_years as (
-    select x.area_code, x.year, x.birth_region, x.age_group, a.is_sub_municipal, a.area_level
+    select
+        x.area_code, x.year, x.birth_region, x.age_group, a.level_group,
+        a.level_group = 'municipality_and_up' and x.birth_region = 'total' and x.age_group = 'total'
+            as is_whole_population_followup
     from (select distinct area_code, year, birth_region, age_group from gaps) as x
     inner join areas as a on a.area_code = x.area_code
 ),
@@ -48,23 +57,24 @@ counted as (
             and (c.value_women is not null or c.value_men is not null or c.value_total is not null)
       )
 ),
-sub_municipal_subgoals as (
-    -- the sub-goals followed up at each sub-municipal level: a counted value at some area of that level
-    select distinct c.subgoal_key, a.area_level
+followed_grains as (
+    -- the sub-goals followed up at each grain: a counted value for that breakdown at some area of that level group
+    select distinct c.subgoal_key, a.level_group, c.birth_region, c.age_group
     from counted as c
-    inner join areas as a on a.area_code = c.area_code and a.is_sub_municipal
+    inner join areas as a on a.area_code = c.area_code
     where c.value_women is not null or c.value_men is not null or c.value_total is not null
 ),
 spine as (
     select g.subgoal_key, ay.area_code, ay.year, ay.birth_region, ay.age_group
     from goals as g
     cross join area_years as ay
-    where not ay.is_sub_municipal
+    where ay.is_whole_population_followup
     union all
-    select s.subgoal_key, ay.area_code, ay.year, ay.birth_region, ay.age_group
+    select f.subgoal_key, ay.area_code, ay.year, ay.birth_region, ay.age_group
     from area_years as ay
-    inner join sub_municipal_subgoals as s on s.area_level = ay.area_level
-    where ay.is_sub_municipal
+    inner join followed_grains as f
+        on f.level_group = ay.level_group and f.birth_region = ay.birth_region and f.age_group = ay.age_group
+    where not ay.is_whole_population_followup
 ),
 per_indicator as (
     select
