@@ -2,21 +2,25 @@
 -- second row of a pair only below the municipality where the counted row it repeats has no value (it is then the
 -- only figure of the pair there). Lists sub-goal/area/years whose status is 'data' without such a value.
 with with_value as (
+    -- rows that can count: a counted indicator, or a repeat (background rows never count, so they are left out)
     select g.indicator_id, g.area_code, g.year, g.birth_region, g.age_group, i.subgoal_key, i.counts_in_followup,
-           i.complement_of, a.area_level in ('regso', 'deso') as is_sub_municipal
+           i.complement_of
     from {{ ref('mart_gender_gap') }} as g
     inner join {{ ref('dim_indicator') }} as i on i.indicator_id = g.indicator_id
-    inner join {{ ref('dim_area') }} as a on a.area_code = g.area_code
-    where g.value_women is not null or g.value_men is not null or g.value_total is not null
+    where (i.counts_in_followup or i.complement_of is not null)
+      and (g.value_women is not null or g.value_men is not null or g.value_total is not null)
 ),
 counting as (
+    select subgoal_key, area_code, year from with_value where counts_in_followup
+    union all
     select v.subgoal_key, v.area_code, v.year
     from with_value as v
-    where v.counts_in_followup
-       or (v.is_sub_municipal and v.complement_of is not null and not exists (
-               select 1 from with_value as c
-               where c.indicator_id = v.complement_of and c.area_code = v.area_code and c.year = v.year
-                 and c.birth_region = v.birth_region and c.age_group = v.age_group))
+    inner join {{ ref('dim_area') }} as a on a.area_code = v.area_code and a.area_level in ('regso', 'deso')
+    where not v.counts_in_followup
+      and not exists (
+          select 1 from with_value as c
+          where c.indicator_id = v.complement_of and c.area_code = v.area_code and c.year = v.year
+            and c.birth_region = v.birth_region and c.age_group = v.age_group)
 )
 select f.subgoal_key, f.area_code, f.year
 from {{ ref('mart_goal_followup') }} as f
