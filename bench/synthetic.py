@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ingest.contract import OBSERVATION_COLUMNS
 from jamstat.settings import REPO_ROOT, Settings
-from jamstat.transform.candidate import BATCH_COLUMNS, CANDIDATE_STORAGE_VERSION
+from jamstat.transform.candidate import BATCH_COLUMNS, connect_new_candidate
 
 FIRST_YEAR, YEARS = 1996, 30
 SEEDS = REPO_ROOT / "dbt_project" / "seeds"
@@ -107,16 +107,13 @@ def _areas(con, deso: bool) -> None:
 def generate(candidate: Path, seed: float = 0.42, years: int = YEARS, *, deso: bool = False) -> dict:
     """Write raw.observations + raw.batches of a fresh candidate file with SYNTHETIC data (national scale, or
     with `deso` also every SCB series at RegSO and DeSO level)."""
-    import duckdb
-
     candidate.parent.mkdir(parents=True, exist_ok=True)
     candidate.unlink(missing_ok=True)
     ranges = ", ".join(f"('{u}', {lo}, {hi})" for u, (lo, hi) in UNIT_RANGES.items())
     obs_ddl = ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items())
     batch_id = f"SYNTHETIC-{'deso' if deso else 'national'}-benchmark"
     now = datetime.now(UTC).replace(tzinfo=None)
-    # in the pipeline's candidate storage format, as prepare_candidate creates it
-    with duckdb.connect(str(candidate), config={"storage_compatibility_version": CANDIDATE_STORAGE_VERSION}) as con:
+    with connect_new_candidate(candidate) as con:   # the pipeline's candidate format, as prepare_candidate makes it
         con.execute(f"SELECT setseed({seed})")
         con.execute("CREATE SCHEMA raw")
         con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")

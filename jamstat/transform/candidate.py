@@ -25,6 +25,13 @@ log = logging.getLogger(__name__)
 # about a third faster. Publishing copies the marts into the old format.
 CANDIDATE_STORAGE_VERSION = "v1.4.0"
 
+
+def connect_new_candidate(path: Path):
+    """A DuckDB connection that creates the candidate file at `path` in CANDIDATE_STORAGE_VERSION."""
+    import duckdb
+
+    return duckdb.connect(str(path), config={"storage_compatibility_version": CANDIDATE_STORAGE_VERSION})
+
 BATCH_COLUMNS = {
     "batch_id": "VARCHAR", "source": "VARCHAR", "unit": "VARCHAR", "source_refs": "VARCHAR",
     "mode": "VARCHAR", "run_id": "VARCHAR", "fetched_at": "TIMESTAMP", "row_count": "BIGINT",
@@ -101,8 +108,6 @@ def prepare_candidate(settings: Settings, path: Path | None = None) -> dict:
     """Create a fresh candidate DuckDB file with raw.observations and raw.batches from committed batches.
 
     Returns counts per source. The file is rebuilt from scratch every run, so a run is idempotent."""
-    import duckdb
-
     path = path or settings.candidate_path
     path.parent.mkdir(parents=True, exist_ok=True)
     for stale in (path, path.with_name(path.name + ".wal")):
@@ -111,7 +116,7 @@ def prepare_candidate(settings: Settings, path: Path | None = None) -> dict:
     pairs = [(m, p) for m, p in committed_batches(settings.batches_dir) if p.stem in states]
     obs_ddl = ", ".join(f"{c} {t}" for c, t in OBSERVATION_COLUMNS.items())
     batch_ddl = ", ".join(f"{c} {t}" for c, t in BATCH_COLUMNS.items())
-    with duckdb.connect(str(path), config={"storage_compatibility_version": CANDIDATE_STORAGE_VERSION}) as con:
+    with connect_new_candidate(path) as con:
         con.execute("CREATE SCHEMA raw")
         con.execute(f"CREATE TABLE raw.observations ({obs_ddl})")
         con.execute(f"CREATE TABLE raw.batches ({batch_ddl})")

@@ -2,13 +2,7 @@
 -- (known area, K/M/T sex, parsed period, declared dims). Everything else is int_observations_unmapped.
 -- role 'value' rows become values themselves; numerator/denominator rows feed int_indicator_values_ratios.
 select
-    m.indicator_id,
-    m.dims_match,
-    m.month_rollup,
-    m.role,
-    m.mapping_path,
-    m.birth_region,
-    m.age_group,
+    {{ series_rule_columns('m') }},
     m.is_single_series,
     h.*
 from {{ ref('int_observations_harmonised') }} as h

@@ -15,13 +15,7 @@ matched as (
         k.source_ref,
         k.series_spec,
         k.dims_key,
-        m.indicator_id,
-        m.dims_match,
-        m.month_rollup,
-        m.role,
-        m.mapping_path,
-        m.birth_region,
-        m.age_group,
+        {{ series_rule_columns('m', ",\n        ") }},
         k.has_one_dims_text
     from keys as k
     inner join {{ ref('int_series_rules') }} as m
@@ -31,8 +25,7 @@ matched as (
        and {{ jamstat_utils.dims_match('m.dims_match', 'k.dims_key') }}
 )
 select
-    source, source_ref, series_spec, dims_key, indicator_id, dims_match, month_rollup, role, mapping_path,
-    birth_region, age_group,
+    source, source_ref, series_spec, dims_key, {{ series_rule_columns(sep=', ') }},
     coalesce(has_one_dims_text, false) and count(*) over (
         partition by indicator_id, source, source_ref, role, month_rollup, mapping_path, birth_region, age_group
     ) = 1 as is_single_series

@@ -10,7 +10,7 @@ with areas as (
 version_sizes as (
     select area_level, area_version, municipality_code, count(*) as n_areas_in_version
     from areas
-    where area_level in ('regso', 'deso')
+    where {{ is_sub_municipal('area_level') }}
     group by area_level, area_version, municipality_code
 ),
 counts as (
@@ -29,7 +29,7 @@ rolled as (
         count(value)              as n_values,
         sum(value)                as value_sum
     from counts
-    where area_level in ('regso', 'deso')
+    where {{ is_sub_municipal('area_level') }}
     group by area_level, area_version, municipality_code, indicator_id, source, source_ref, series_spec, dims_key,
              period, sex
 )

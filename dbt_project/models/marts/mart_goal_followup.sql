@@ -26,8 +26,8 @@ areas as (
     -- level_group: RegSO and DeSO each on their own; the country, counties and municipalities together
     select
         area_code,
-        area_level in ('regso', 'deso') as is_sub_municipal,
-        case when area_level in ('regso', 'deso') then area_level else 'municipality_and_up' end as level_group
+        {{ is_sub_municipal('area_level') }} as is_sub_municipal,
+        case when {{ is_sub_municipal('area_level') }} then area_level else 'municipality_and_up' end as level_group
     from {{ ref('dim_area') }}
 ),
 area_years as (
@@ -54,7 +54,7 @@ counted as (
           select 1 from gaps as c
           where c.indicator_id = i.complement_of and c.area_code = x.area_code and c.year = x.year
             and c.birth_region = x.birth_region and c.age_group = x.age_group
-            and (c.value_women is not null or c.value_men is not null or c.value_total is not null)
+            and {{ gap_row_has_value('c') }}
       )
 ),
 followed_grains as (
@@ -62,7 +62,7 @@ followed_grains as (
     select distinct c.subgoal_key, a.level_group, c.birth_region, c.age_group
     from counted as c
     inner join areas as a on a.area_code = c.area_code
-    where c.value_women is not null or c.value_men is not null or c.value_total is not null
+    where {{ gap_row_has_value('c') }}
 ),
 spine as (
     select g.subgoal_key, ay.area_code, ay.year, ay.birth_region, ay.age_group
@@ -84,7 +84,7 @@ per_indicator as (
         x.birth_region,
         x.age_group,
         x.indicator_id,
-        case when x.value_women is not null or x.value_men is not null or x.value_total is not null then 1 else 0 end as has_data,
+        case when {{ gap_row_has_value('x') }} then 1 else 0 end as has_data,
         case when x.parity_metric_value is not null then 1 else 0 end as has_parity_metric,
         case when x.is_at_parity then 1 else 0 end as at_parity,
         case when x.direction_of_change = 'toward_target' then 1 else 0 end as toward,

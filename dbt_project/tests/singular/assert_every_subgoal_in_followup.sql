@@ -6,7 +6,7 @@
 with followup as (
     select
         f.area_code, f.year, f.birth_region, f.age_group, f.subgoal_key, f.followup_status,
-        case when a.area_level in ('regso', 'deso') then a.area_level else 'municipality_and_up' end as level_group
+        case when {{ is_sub_municipal('a.area_level') }} then a.area_level else 'municipality_and_up' end as level_group
     from {{ ref('mart_goal_followup') }} as f
     inner join {{ ref('dim_area') }} as a on a.area_code = f.area_code
 ),

@@ -8,14 +8,14 @@ with with_value as (
     from {{ ref('mart_gender_gap') }} as g
     inner join {{ ref('dim_indicator') }} as i on i.indicator_id = g.indicator_id
     where (i.counts_in_followup or i.complement_of is not null)
-      and (g.value_women is not null or g.value_men is not null or g.value_total is not null)
+      and {{ gap_row_has_value('g') }}
 ),
 counting as (
     select subgoal_key, area_code, year from with_value where counts_in_followup
     union all
     select v.subgoal_key, v.area_code, v.year
     from with_value as v
-    inner join {{ ref('dim_area') }} as a on a.area_code = v.area_code and a.area_level in ('regso', 'deso')
+    inner join {{ ref('dim_area') }} as a on a.area_code = v.area_code and {{ is_sub_municipal('a.area_level') }}
     where not v.counts_in_followup
       and not exists (
           select 1 from with_value as c
